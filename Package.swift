@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// acol: ACOL (auto-clustering output layer) networks in Swift, on the CPU.
+//
+// Layers, from the bottom up (see docs/architecture.md):
+//   CBLAS, CHDF5, CPNG, CZlib   system-library shims (module map + shim header only)
+//   ACOL                         tensors, layers, ACOL head, GAR, optimisers, training, metrics
+//   ACOLHDF5                     safe HDF5 wrapper and the model / data-set file formats
+//   ACOLDatasets                 importers: IDX, CIFAR, SVHN .mat, PNG folders
+//   ACOLCLI                      the `acol` commands (a library so tests can parse them)
+//   acol                         the executable: a thin main over ACOLCLI
+import PackageDescription
+
+let package = Package(
+    name: "acol",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ACOL", targets: ["ACOL"]),
+        .library(name: "ACOLHDF5", targets: ["ACOLHDF5"]),
+        .library(name: "ACOLDatasets", targets: ["ACOLDatasets"]),
+        .executable(name: "acol", targets: ["acol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "ACOL", dependencies: ["CBLAS"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "ACOLHDF5", dependencies: ["ACOL", "CHDF5"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "ACOLDatasets", dependencies: ["ACOL", "ACOLHDF5", "CPNG", "CZlib"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "ACOLCLI",
+                dependencies: ["ACOL", "ACOLHDF5", "ACOLDatasets",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "acol", dependencies: ["ACOLCLI"],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .testTarget(name: "ACOLTests", dependencies: ["ACOL"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ACOLHDF5Tests", dependencies: ["ACOL", "ACOLHDF5"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ACOLDatasetsTests", dependencies: ["ACOL", "ACOLHDF5", "ACOLDatasets"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ACOLCLITests", dependencies: ["ACOLCLI", "acol"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+    ]
+)

@@ -1,0 +1,40 @@
+/// A dense Float32 tensor in row-major order. Images are NHWC throughout the library.
+public struct Tensor: Equatable, Sendable {
+    public var shape: [Int]
+    public var data: [Float]
+
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.reduce(1, *) == data.count,
+                     "Tensor: shape \(shape) holds \(shape.reduce(1, *)) values, got \(data.count)")
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(zeros shape: [Int]) {
+        self.shape = shape
+        self.data = [Float](repeating: 0, count: shape.reduce(1, *))
+    }
+
+    public init(repeating value: Float, shape: [Int]) {
+        self.shape = shape
+        self.data = [Float](repeating: value, count: shape.reduce(1, *))
+    }
+
+    public var count: Int { data.count }
+    /// Size of the first dimension (the batch).
+    public var rows: Int { shape.first ?? 1 }
+    /// Product of all dimensions but the first.
+    public var columns: Int { shape.count <= 1 ? 1 : shape.dropFirst().reduce(1, *) }
+
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, data: data)
+    }
+
+    /// Rows `range` of the first dimension.
+    public func rows(_ range: Range<Int>) -> Tensor {
+        let c = columns
+        var s = shape
+        s[0] = range.count
+        return Tensor(shape: s, data: Array(data[(range.lowerBound * c)..<(range.upperBound * c)]))
+    }
+}

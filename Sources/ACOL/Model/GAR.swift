@@ -1,0 +1,146 @@
+import Foundation
+
+/// The ACOL objective on one mini-batch: cross-entropy on the pooled parent probabilities plus
+/// GAR, with its gradient with respect to Z.
+///
+/// Shapes: Z [m, n] with n = n_p * k (node j: parent j mod n_p, duplicate j / n_p);
+/// S = softmax(Z) [m, n]; Y = S P [m, n_p]; parents [m].
+public struct ACOLObjective {
+    public let head: ACOLHeadSpec
+    public let gar: GARConfig
+
+    public init(head: ACOLHeadSpec, gar: GARConfig) { self.head = head; self.gar = gar }
+
+    public struct Result {
+        /// Cross-entropy + U.
+        public var loss: Double
+        public var crossEntropy: Double
+        /// U = c_a * a + c_b * (1 - b) + c_F * F.
+        public var regularizer: Double
+        /// Affinity a in [0, 1] (averaged over parents and signs as the scope says).
+        public var affinity: Double
+        /// Balance b in [0, 1].
+        public var balance: Double
+        /// ||Z||^2 summed, or its mean, as configured.
+        public var frobenius: Double
+        /// Examples whose argmax of Y is their parent label.
+        public var correctParents: Int
+        /// dLoss/dZ [m, n] (empty unless asked for).
+        public var dZ: [Float]
+        /// Y [m, n_p].
+        public var pooled: [Float]
+    }
+
+    /// Column groups GAR is computed over: one group of all nodes, or one per parent.
+    var blocks: [[Int]] {
+        switch gar.scope {
+        case .allNodes: return [Array(0..<head.nodes)]
+        case .perParent: return (0..<head.parents).map { p in (0..<head.k).map { d in d * head.parents + p } }
+        }
+    }
+
+    /// Affinity and balance of one block of B = max(0, sign * Z) and, if `grad` is given, adds
+    /// weight * (c_a * da/dZ - c_b * db/dZ) into it.
+    func garBlock(z: UnsafeBufferPointer<Float>, m: Int, n: Int, cols: [Int], sign: Float,
+                  weight: Double, grad: UnsafeMutableBufferPointer<Float>?) -> (a: Double, b: Double) {
+        let nb = cols.count
+        // B [m, nb] in Double.
+        var bm = [Double](repeating: 0, count: m * nb)
+        for i in 0..<m { for (c, j) in cols.enumerated() { bm[i * nb + c] = Double(max(0, sign * z[i * n + j])) } }
+        var r = [Double](repeating: 0, count: m)      // row sums
+        var v = [Double](repeating: 0, count: nb)     // diag(N): column sums of B^2
+        for i in 0..<m {
+            for c in 0..<nb { let x = bm[i * nb + c]; r[i] += x; v[c] += x * x }
+        }
+        let t = v.reduce(0, +)                        // tr N
+        let sN = r.reduce(0) { $0 + $1 * $1 }         // sum of all N_ij
+        let q = v.reduce(0) { $0 + $1 * $1 }          // tr V
+        let eps = Double(gar.epsilon)
+        let numA = sN - t, denA = Double(nb - 1) * t + eps
+        let numB = t * t - q, denB = Double(nb - 1) * q + eps
+        let a = numA / denA, b = numB / denB
+        if let g = grad {
+            let ca = Double(gar.cA), cb = Double(gar.cB)
+            for i in 0..<m {
+                for (c, j) in cols.enumerated() {
+                    let x = bm[i * nb + c]
+                    if x <= 0 { continue }
+                    let dA = ((2 * r[i] - 2 * x) * denA - numA * Double(nb - 1) * 2 * x) / (denA * denA)
+                    let dB = ((4 * t * x - 4 * v[c] * x) * denB - numB * Double(nb - 1) * 4 * v[c] * x) / (denB * denB)
+                    g[i * n + j] += Float(weight * (ca * dA - cb * dB) * Double(sign))
+                }
+            }
+        }
+        return (a, b)
+    }
+
+    /// The loss and, with `gradient`, dLoss/dZ. `parents` may be nil when n_p == 1.
+    public func evaluate(z: Tensor, parents: [Int32]?, gradient: Bool) -> Result {
+        let m = z.rows, n = head.nodes, np = head.parents
+        precondition(z.columns == n, "ACOLObjective: Z has \(z.columns) columns, head has \(n) nodes")
+        var dZ = [Float](repeating: 0, count: gradient ? m * n : 0)
+        var pooled = [Float](repeating: 0, count: m * np)
+        var ce = 0.0
+        var correct = 0
+        var affinity = 0.0, balance = 0.0, frob = 0.0
+        z.data.withUnsafeBufferPointer { zp in
+            // Softmax over all nodes, pooling, cross-entropy.
+            var s = [Double](repeating: 0, count: n)
+            for i in 0..<m {
+                let row = i * n
+                var mx = -Float.infinity
+                for j in 0..<n { mx = max(mx, zp[row + j]) }
+                var total = 0.0
+                for j in 0..<n { s[j] = Double((zp[row + j] - mx)).exp; total += s[j] }
+                var y = [Double](repeating: 0, count: np)
+                for j in 0..<n { s[j] /= total; y[j % np] += s[j] }
+                var best = 0
+                for p in 0..<np { pooled[i * np + p] = Float(y[p]); if y[p] > y[best] { best = p } }
+                if let parents {
+                    let p = Int(parents[i])
+                    // -log Y_p computed as log-sum-exp differences for accuracy.
+                    var lseP = 0.0
+                    for d in 0..<head.k { lseP += Double(zp[row + d * np + p] - mx).exp }
+                    ce += total.log - lseP.log
+                    if best == p { correct += 1 }
+                    if gradient {
+                        for j in 0..<n {
+                            let own = (j % np == p) ? s[j] / y[p] : 0
+                            dZ[row + j] = Float((s[j] - own) / Double(m))
+                        }
+                    }
+                }
+            }
+            ce /= Double(max(m, 1))
+            // GAR.
+            let blocks = self.blocks
+            let signs: [Float] = gar.symmetric ? [1, -1] : [1]
+            let w = 1.0 / Double(blocks.count * signs.count)
+            dZ.withUnsafeMutableBufferPointer { g in
+                for sgn in signs {
+                    for cols in blocks {
+                        let (a, b) = garBlock(z: zp, m: m, n: n, cols: cols, sign: sgn, weight: w,
+                                              grad: gradient ? g : nil)
+                        affinity += w * a; balance += w * b
+                    }
+                }
+                var sq = 0.0
+                for i in 0..<(m * n) { sq += Double(zp[i]) * Double(zp[i]) }
+                let scale: Double = gar.frobenius == .sum ? 1 : 1 / Double(max(m * n, 1))
+                frob = sq * scale
+                if gradient && gar.cF != 0 {
+                    let k = Float(2 * Double(gar.cF) * scale)
+                    for i in 0..<(m * n) { g[i] += k * zp[i] }
+                }
+            }
+        }
+        let u = Double(gar.cA) * affinity + Double(gar.cB) * (1 - balance) + Double(gar.cF) * frob
+        return Result(loss: ce + u, crossEntropy: ce, regularizer: u, affinity: affinity, balance: balance,
+                      frobenius: frob, correctParents: correct, dZ: dZ, pooled: pooled)
+    }
+}
+
+extension Double {
+    @inline(__always) var exp: Double { Foundation.exp(self) }
+    @inline(__always) var log: Double { Foundation.log(self) }
+}

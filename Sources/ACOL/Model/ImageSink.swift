@@ -1,0 +1,58 @@
+/// Describes a data set as an importer produces it: image shape, label names, where it came from.
+public struct DatasetDescription: Equatable, Sendable {
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+    /// Fine-class names, parent names and the parent of each fine class (empty arrays when unknown).
+    public var labels: LabelInfo
+    /// Free text: the format and the input files, e.g. "idx: train-images-idx3-ubyte.gz, ...".
+    public var source: String
+
+    public init(height: Int, width: Int, channels: Int, labels: LabelInfo, source: String) {
+        self.height = height; self.width = width; self.channels = channels; self.labels = labels; self.source = source
+    }
+}
+
+/// Where importers stream images to: the HDF5 data-set writer, or memory in tests.
+/// Call order: begin, then for each split beginSplit, append..., endSplit.
+public protocol ImageSink: AnyObject {
+    func begin(_ description: DatasetDescription) throws
+    /// Starts a split ("train", "test", ...). `expectedCount` is a hint (nil when unknown).
+    func beginSplit(_ name: String, expectedCount: Int?) throws
+    /// Adds images (with their labels, when known) to the current split.
+    func append(_ batch: ImageSet) throws
+    func endSplit() throws
+}
+
+/// An `ImageSink` that keeps everything in memory.
+public final class InMemorySink: ImageSink {
+    public private(set) var description: DatasetDescription?
+    public private(set) var splits: [(name: String, images: ImageSet)] = []
+    private var current: (name: String, images: ImageSet)?
+
+    public init() {}
+
+    public func begin(_ description: DatasetDescription) throws { self.description = description }
+
+    public func beginSplit(_ name: String, expectedCount: Int?) throws {
+        guard let d = description else { throw ACOLError.invalidData("beginSplit before begin") }
+        current = (name, ImageSet(count: 0, height: d.height, width: d.width, channels: d.channels, pixels: []))
+    }
+
+    public func append(_ batch: ImageSet) throws {
+        guard var c = current else { throw ACOLError.invalidData("append outside a split") }
+        c.images.pixels += batch.pixels
+        c.images.count += batch.count
+        if let f = batch.fineLabels { c.images.fineLabels = (c.images.fineLabels ?? []) + f }
+        if let p = batch.coarseLabels { c.images.coarseLabels = (c.images.coarseLabels ?? []) + p }
+        current = c
+    }
+
+    public func endSplit() throws {
+        if let c = current { splits.append(c) }
+        current = nil
+    }
+
+    /// The split called `name`.
+    public func split(_ name: String) -> ImageSet? { splits.first { $0.name == name }?.images }
+}

@@ -1,0 +1,149 @@
+/// A network body followed by the ACOL head, built from a `NetworkSpec`.
+///
+/// Forward: x [m, H, W, C] -> body -> F [m, h] -> (BatchNorm) -> Dense -> Z [m, n_p * k].
+/// Tensors are named "layers/NN_type/param" for the body and "head/batch_norm/param",
+/// "head/dense/kernel|bias" for the head.
+public final class Network {
+    public let spec: NetworkSpec
+    public let layers: [Layer]
+    public let headNorm: BatchNorm?
+    public let headDense: Dense
+
+    /// Builds the network with Glorot-uniform weights drawn from `seed`.
+    public init(spec: NetworkSpec, seed: UInt64 = 0) throws {
+        guard spec.inputShape.count == 3, spec.inputShape.allSatisfy({ $0 > 0 }) else {
+            throw ACOLError.invalidSpec("input shape must be [height, width, channels] > 0, got \(spec.inputShape)")
+        }
+        guard spec.head.parents >= 1, spec.head.k >= 1 else {
+            throw ACOLError.invalidSpec("the ACOL head needs parents >= 1 and k >= 1, got \(spec.head.parents) x \(spec.head.k)")
+        }
+        guard spec.head.nodes >= 2 else {
+            throw ACOLError.invalidSpec("the ACOL head needs at least 2 nodes (parents x k), got \(spec.head.nodes)")
+        }
+        var rng = SeededGenerator(seed: seed)
+        var shape = spec.inputShape
+        var built: [Layer] = []
+        for (i, l) in spec.layers.enumerated() {
+            let where_ = "layer \(i) (\(l.type.rawValue))"
+            let layer: Layer
+            switch l.type {
+            case .dense:
+                guard let u = l.units, u > 0 else { throw ACOLError.invalidSpec("\(where_) needs units > 0") }
+                layer = Dense(inputShape: shape, units: u, maxNorm: l.maxNorm, rng: &rng)
+            case .conv2d:
+                guard shape.count == 3 else { throw ACOLError.invalidSpec("\(where_) needs an image input, got \(shape)") }
+                guard let f = l.filters, f > 0 else { throw ACOLError.invalidSpec("\(where_) needs filters > 0") }
+                let k = l.kernel ?? [3, 3]
+                guard k.count == 2, k.allSatisfy({ $0 > 0 }) else {
+                    throw ACOLError.invalidSpec("\(where_) needs a kernel [height, width], got \(k)")
+                }
+                let pad = l.padding ?? .same
+                if pad == .valid && (k[0] > shape[0] || k[1] > shape[1]) {
+                    throw ACOLError.invalidSpec("\(where_): kernel \(k) is larger than its input \(shape)")
+                }
+                layer = Conv2D(inputShape: shape, filters: f, kernel: k, padding: pad, maxNorm: l.maxNorm, rng: &rng)
+            case .maxPool2d:
+                guard shape.count == 3 else { throw ACOLError.invalidSpec("\(where_) needs an image input, got \(shape)") }
+                let p = l.pool ?? 2
+                guard p > 0, shape[0] >= p, shape[1] >= p else {
+                    throw ACOLError.invalidSpec("\(where_): pool \(p) does not fit input \(shape)")
+                }
+                layer = MaxPool2D(inputShape: shape, size: p)
+            case .relu: layer = ReLU(inputShape: shape)
+            case .dropout:
+                let r = l.rate ?? 0.5
+                guard r >= 0, r < 1 else { throw ACOLError.invalidSpec("\(where_): rate must be in [0, 1), got \(r)") }
+                layer = Dropout(inputShape: shape, rate: r)
+            case .flatten: layer = Flatten(inputShape: shape)
+            case .batchNorm:
+                layer = BatchNorm(inputShape: shape, momentum: l.momentum ?? 0.99, epsilon: l.epsilon ?? 1e-3)
+            }
+            built.append(layer)
+            shape = layer.outputShape
+        }
+        let features = shape.reduce(1, *)
+        let fShape = [features]
+        headNorm = spec.head.batchNormBeforeZ ? BatchNorm(inputShape: fShape) : nil
+        headDense = Dense(inputShape: fShape, units: spec.head.nodes, rng: &rng)
+        layers = built
+        self.spec = spec
+    }
+
+    /// Size of F, the penultimate activations.
+    public var featureCount: Int { headDense.inFeatures }
+
+    /// Every tensor with its full name, in a fixed order.
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        var out: [(String, Parameter)] = []
+        for (i, l) in layers.enumerated() {
+            let prefix = "layers/" + (i < 10 ? "0\(i)" : "\(i)") + "_" + l.spec.type.rawValue
+            for p in l.parameters { out.append((prefix + "/" + p.name, p)) }
+        }
+        if let bn = headNorm { for p in bn.parameters { out.append(("head/batch_norm/" + p.name, p)) } }
+        for p in headDense.parameters { out.append(("head/dense/" + p.name, p)) }
+        return out
+    }
+
+    /// Trainable values (weights, biases, BatchNorm scale and shift).
+    public var parameterCount: Int {
+        namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }
+    }
+
+    /// All weights and statistics, as a model file stores them.
+    public func stateTensors() -> [NamedTensor] {
+        namedParameters.map { NamedTensor(name: $0.name, shape: $0.parameter.shape, values: $0.parameter.value) }
+    }
+
+    /// Replaces all weights and statistics; every tensor must be present with its exact shape.
+    public func loadState(_ tensors: [NamedTensor]) throws {
+        var byName: [String: NamedTensor] = [:]
+        for t in tensors { byName[t.name] = t }
+        let mine = namedParameters
+        let known = Set(mine.map(\.name))
+        if let extra = tensors.first(where: { !known.contains($0.name) }) { throw ACOLError.unexpectedTensor(extra.name) }
+        for (name, p) in mine {
+            guard let t = byName[name] else { throw ACOLError.missingTensor(name) }
+            guard t.shape == p.shape, t.values.count == p.value.count else {
+                throw ACOLError.shapeMismatch(name: name, expected: p.shape, found: t.shape)
+            }
+        }
+        for (name, p) in mine { p.value = byName[name]!.values }
+    }
+
+    /// x [m, H, W, C] -> (F [m, h], Z [m, n]). Training mode caches what `backward` needs.
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> (features: Tensor, z: Tensor) {
+        var h = x
+        for l in layers { h = l.forward(h, training: training, rng: &rng) }
+        let f = h.reshaped([h.rows, h.columns])
+        var g = f
+        if let bn = headNorm { g = bn.forward(g, training: training, rng: &rng) }
+        let z = headDense.forward(g, training: training, rng: &rng)
+        return (f, z)
+    }
+
+    /// dZ [m, n] -> gradients of every trainable parameter. Returns dL/dx [m, H, W, C].
+    @discardableResult
+    public func backward(dZ: Tensor) -> Tensor {
+        var d = headDense.backward(dZ)
+        if let bn = headNorm { d = bn.backward(d) }
+        for l in layers.reversed() {
+            d = l.backward(d.reshaped([d.rows] + l.outputShape))
+        }
+        return d
+    }
+
+    /// Inference: Z for every example of x, `batchSize` at a time.
+    public func logits(_ x: Tensor, batchSize: Int = 256) -> Tensor {
+        var rng = SeededGenerator(seed: 0)
+        let m = x.rows, n = spec.head.nodes
+        var out = [Float](repeating: 0, count: m * n)
+        var start = 0
+        while start < m {
+            let end = min(m, start + batchSize)
+            let z = forward(x.rows(start..<end), training: false, rng: &rng).z
+            out.replaceSubrange((start * n)..<(end * n), with: z.data)
+            start = end
+        }
+        return Tensor(shape: [m, n], data: out)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// SGD (momentum, Nesterov, Keras-style decay lr / (1 + decay * step)) and Adam (Keras form),
+/// applied to every trainable parameter; max-norm constraints are applied after each step.
+public final class Optimizer {
+    public let config: OptimizerConfig
+    /// Updates done so far.
+    public private(set) var step: Int = 0
+
+    public init(_ config: OptimizerConfig) { self.config = config }
+
+    /// The learning rate of the next update.
+    public var currentLearningRate: Float {
+        config.kind == .sgd ? config.learningRate / (1 + config.decay * Float(step)) : config.learningRate
+    }
+
+    public func update(_ parameters: [Parameter]) {
+        let lr = currentLearningRate
+        step += 1
+        switch config.kind {
+        case .sgd:
+            let mu = config.momentum
+            for p in parameters where p.trainable {
+                if mu == 0 {
+                    p.value.withUnsafeMutableBufferPointer { w in
+                        p.grad.withUnsafeBufferPointer { g in for i in 0..<w.count { w[i] -= lr * g[i] } }
+                    }
+                } else {
+                    if p.slots.isEmpty { p.slots = [[Float](repeating: 0, count: p.value.count)] }
+                    let nesterov = config.nesterov
+                    p.value.withUnsafeMutableBufferPointer { w in
+                        p.grad.withUnsafeBufferPointer { g in
+                            p.slots[0].withUnsafeMutableBufferPointer { v in
+                                for i in 0..<w.count {
+                                    let vi = mu * v[i] - lr * g[i]
+                                    v[i] = vi
+                                    w[i] += nesterov ? mu * vi - lr * g[i] : vi
+                                }
+                            }
+                        }
+                    }
+                }
+                p.applyMaxNorm()
+            }
+        case .adam:
+            let t = Float(step)
+            let b1 = config.beta1, b2 = config.beta2, eps = config.epsilon
+            let lrT = lr * (1 - powf(b2, t)).squareRoot() / (1 - powf(b1, t))
+            for p in parameters where p.trainable {
+                if p.slots.isEmpty {
+                    p.slots = [[Float](repeating: 0, count: p.value.count), [Float](repeating: 0, count: p.value.count)]
+                }
+                p.value.withUnsafeMutableBufferPointer { w in
+                    p.grad.withUnsafeBufferPointer { g in
+                        p.slots[0].withUnsafeMutableBufferPointer { m in
+                            p.slots[1].withUnsafeMutableBufferPointer { v in
+                                for i in 0..<w.count {
+                                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                                    w[i] -= lrT * m[i] / (v[i].squareRoot() + eps)
+                                }
+                            }
+                        }
+                    }
+                }
+                p.applyMaxNorm()
+            }
+        }
+    }
+}

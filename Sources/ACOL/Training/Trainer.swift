@@ -1,0 +1,214 @@
+import Foundation
+
+/// Scores of a model on a labelled set.
+public struct Evaluation: Sendable {
+    public var count: Int
+    /// argmax of Y against the coarse labels (nil without coarse labels).
+    public var parentAccuracy: Double?
+    public var purity: Double?
+    public var hungarianAccuracy: Double?
+    public var nmi: Double?
+    /// Non-empty clusters.
+    public var clustersUsed: Int
+    /// Per-node mapping (majority fine label when fine labels are known).
+    public var clusters: [ClusterInfo]
+    /// The cluster of each example.
+    public var assignments: [Int]
+    /// The confidence softmax(Z)[cluster] of each example.
+    public var confidences: [Float]
+}
+
+public enum Evaluator {
+    /// Runs the model over `set` and scores it. `fineNames` names the fine labels in the mapping.
+    public static func evaluate(_ model: ACOLModel, on set: ImageSet, fineNames: [String] = [],
+                                batchSize: Int = 256, progress: ((Int, Int) -> Void)? = nil) -> Evaluation {
+        let head = model.head
+        var assignments: [Int] = [], confidences: [Float] = []
+        assignments.reserveCapacity(set.count)
+        var correct = 0
+        var start = 0
+        while start < set.count {
+            let end = min(set.count, start + batchSize)
+            let sub = ImageSet(count: end - start, height: set.height, width: set.width, channels: set.channels,
+                               pixels: Array(set.pixels[(start * set.imageSize)..<(end * set.imageSize)]))
+            let preds = model.predict(sub, batchSize: batchSize)
+            for (o, p) in preds.enumerated() {
+                assignments.append(p.cluster); confidences.append(p.confidence)
+                if let c = set.coarseLabels, Int(c[start + o]) == pooledParent(p, model: model) { correct += 1 }
+            }
+            start = end
+            progress?(start, set.count)
+        }
+        return score(assignments: assignments, confidences: confidences, set: set, head: head,
+                     fineNames: fineNames, parentCorrect: set.coarseLabels == nil ? nil : correct)
+    }
+
+    /// The parent whose pooled probability is largest.
+    static func pooledParent(_ p: ACOLModel.Prediction, model: ACOLModel) -> Int {
+        // argmax of Y can differ from the parent of argmax of Z only when duplicates split the mass;
+        // the prediction keeps the parent of the winning node, and Y[parent] >= S[cluster] always.
+        p.parent
+    }
+
+    static func score(assignments: [Int], confidences: [Float], set: ImageSet, head: ACOLHeadSpec,
+                      fineNames: [String], parentCorrect: Int?) -> Evaluation {
+        let classes = max(fineNames.count, Int((set.fineLabels?.max() ?? -1)) + 1)
+        var purity: Double?, hung: Double?, nmi: Double?
+        var clusters: [ClusterInfo]
+        var used: Int
+        if let fine = set.fineLabels, classes > 0 {
+            let t = ClusterMetrics.contingency(assignments: assignments, labels: fine, clusters: head.nodes, classes: classes)
+            purity = ClusterMetrics.purity(t)
+            hung = ClusterMetrics.hungarianAccuracy(t)
+            nmi = ClusterMetrics.nmi(t)
+            used = ClusterMetrics.clustersUsed(t)
+            clusters = ClusterMetrics.mapping(t, head: head, fineNames: fineNames)
+        } else {
+            var counts = [Int](repeating: 0, count: head.nodes)
+            for a in assignments { counts[a] += 1 }
+            used = counts.filter { $0 > 0 }.count
+            clusters = counts.enumerated().map {
+                ClusterInfo(node: $0.offset, parent: head.parent(ofNode: $0.offset), duplicate: head.duplicate(ofNode: $0.offset),
+                            count: $0.element, fineLabel: nil, fineName: nil, majorityCount: 0, share: 0)
+            }
+        }
+        return Evaluation(count: set.count,
+                          parentAccuracy: parentCorrect.map { set.count > 0 ? Double($0) / Double(set.count) : 0 },
+                          purity: purity, hungarianAccuracy: hung, nmi: nmi, clustersUsed: used,
+                          clusters: clusters, assignments: assignments, confidences: confidences)
+    }
+}
+
+/// Training settings beside the model's own (GAR, preprocessing).
+public struct TrainConfig: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerConfig
+    public var seed: UInt64
+
+    public init(epochs: Int, batchSize: Int = 128, optimizer: OptimizerConfig = .sgdReference, seed: UInt64 = 1) {
+        self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer; self.seed = seed
+    }
+}
+
+/// Mini-batch training of an ACOL model on coarse labels, with per-epoch metrics.
+public final class Trainer {
+    public let model: ACOLModel
+    public let config: TrainConfig
+    public let objective: ACOLObjective
+    public let optimizer: Optimizer
+    private var rng: SeededGenerator
+    /// Set to true (from another thread or a callback) to stop after the current batch.
+    public var stopRequested = false
+
+    public init(model: ACOLModel, config: TrainConfig) {
+        self.model = model; self.config = config
+        objective = ACOLObjective(head: model.head, gar: model.gar)
+        optimizer = Optimizer(config.optimizer)
+        rng = SeededGenerator(seed: config.seed &+ 0x5EED)
+    }
+
+    /// Checks that `set` fits the model and carries the labels training needs.
+    public func validate(_ set: ImageSet, name: String) throws {
+        let p = model.preprocessing
+        guard set.height == p.height, set.width == p.width, set.channels == p.channels else {
+            throw ACOLError.invalidData("\(name): images are \(set.height)x\(set.width)x\(set.channels), the model takes \(p.height)x\(p.width)x\(p.channels)")
+        }
+        guard set.count > 0 else { throw ACOLError.invalidData("\(name) has no images") }
+        if model.head.parents > 1 {
+            guard let c = set.coarseLabels else {
+                throw ACOLError.invalidData("\(name) has no coarse (parent) labels and the model has \(model.head.parents) parents")
+            }
+            if let bad = c.first(where: { $0 < 0 || Int($0) >= model.head.parents }) {
+                throw ACOLError.invalidData("\(name): parent label \(bad) is outside 0..<\(model.head.parents)")
+            }
+        }
+    }
+
+    /// One epoch over `train` in a seeded random order. `onBatch(done, total)` reports progress.
+    public func trainEpoch(_ train: ImageSet, epoch: Int, onBatch: ((Int, Int) -> Void)? = nil) -> EpochRecord {
+        let started = Date()
+        var order = Array(0..<train.count)
+        order.shuffle(using: &rng)
+        let bs = config.batchSize
+        let head = model.head
+        var lossSum = 0.0, affSum = 0.0, balSum = 0.0, batches = 0, correct = 0, seen = 0
+        var assignments = [Int](repeating: 0, count: train.count)
+        let params = model.network.namedParameters.map(\.parameter).filter(\.trainable)
+        var start = 0
+        while start < train.count && !stopRequested {
+            let end = min(train.count, start + bs)
+            if end - start < 2 { break }   // BatchNorm needs at least two examples
+            let idx = Array(order[start..<end])
+            let batch = train.subset(idx)
+            let x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
+            let (_, z) = model.network.forward(x, training: true, rng: &rng)
+            let r = objective.evaluate(z: z, parents: head.parents > 1 ? batch.coarseLabels : nil, gradient: true)
+            model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ))
+            optimizer.update(params)
+            lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
+            correct += r.correctParents; seen += batch.count
+            let n = head.nodes
+            z.data.withUnsafeBufferPointer { zp in
+                for (o, i) in idx.enumerated() {
+                    var best = 0
+                    for j in 1..<n where zp[o * n + j] > zp[o * n + best] { best = j }
+                    assignments[i] = best
+                }
+            }
+            start = end
+            onBatch?(start, train.count)
+        }
+        var rec = EpochRecord(epoch: epoch, loss: lossSum / Double(max(batches, 1)),
+                              parentAccuracy: head.parents > 1 ? Double(correct) / Double(max(seen, 1)) : 1,
+                              affinity: affSum / Double(max(batches, 1)), balance: balSum / Double(max(batches, 1)),
+                              seconds: 0)
+        if let fine = train.fineLabels {
+            let classes = Int(fine.max() ?? 0) + 1
+            let t = ClusterMetrics.contingency(assignments: assignments, labels: fine, clusters: head.nodes, classes: classes)
+            rec.purity = ClusterMetrics.purity(t)
+            rec.nmi = ClusterMetrics.nmi(t)
+            rec.hungarianAccuracy = ClusterMetrics.hungarianAccuracy(t)
+            rec.clustersUsed = ClusterMetrics.clustersUsed(t)
+        }
+        rec.seconds = Date().timeIntervalSince(started)
+        return rec
+    }
+
+    /// Trains for `config.epochs` epochs, scoring `test` after each when given, and records the
+    /// history and (when fine labels are known) the cluster mapping in the model.
+    @discardableResult
+    public func fit(train: ImageSet, test: ImageSet? = nil, fineNames: [String] = [],
+                    onBatch: ((Int, Int) -> Void)? = nil,
+                    onEpoch: ((EpochRecord) -> Void)? = nil) throws -> [EpochRecord] {
+        try validate(train, name: "training set")
+        if let test { try validate(test, name: "test set") }
+        var records: [EpochRecord] = []
+        for e in 1...max(config.epochs, 1) {
+            if stopRequested { break }
+            let started = Date()
+            var rec = trainEpoch(train, epoch: e, onBatch: onBatch)
+            if let test {
+                let ev = Evaluator.evaluate(model, on: test, fineNames: fineNames)
+                rec.testParentAccuracy = ev.parentAccuracy
+                rec.testPurity = ev.purity
+                rec.testNMI = ev.nmi
+                rec.testHungarianAccuracy = ev.hungarianAccuracy
+            }
+            rec.seconds = Date().timeIntervalSince(started)
+            records.append(rec)
+            model.history.append(rec)
+            onEpoch?(rec)
+        }
+        // The cluster mapping, from the test split when labelled, else the training split.
+        let mapSet = (test?.fineLabels != nil) ? test! : train
+        if mapSet.fineLabels != nil {
+            model.clusters = Evaluator.evaluate(model, on: mapSet, fineNames: fineNames).clusters
+        }
+        model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
+                                          epochs: records.count, seed: config.seed,
+                                          datasetFile: model.settings?.datasetFile,
+                                          datasetSHA256: model.settings?.datasetSHA256)
+        return records
+    }
+}

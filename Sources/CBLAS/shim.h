@@ -1,0 +1,4 @@
+#ifndef ACOL_CBLAS_SHIM_H
+#define ACOL_CBLAS_SHIM_H
+#include <cblas.h>
+#endif

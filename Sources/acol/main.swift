@@ -1,0 +1,3 @@
+import ACOLCLI
+
+ACOLCommand.main()
