@@ -45,6 +45,9 @@ let package = Package(
         .executableTarget(name: "acol", dependencies: ["ACOLCLI"],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .executableTarget(name: "acol-bench", dependencies: ["ACOL"], path: "Benchmarks/ACOLBench",
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
+
         .testTarget(name: "ACOLTests", dependencies: ["ACOL"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ACOLHDF5Tests", dependencies: ["ACOL", "ACOLHDF5"],

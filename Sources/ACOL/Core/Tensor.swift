@@ -38,3 +38,12 @@ public struct Tensor: Equatable, Sendable {
         return Tensor(shape: s, data: Array(data[(range.lowerBound * c)..<(range.upperBound * c)]))
     }
 }
+
+/// Makes `buffer` hold `count` values (contents unspecified), keeping its storage when the size
+/// already fits. Layers keep their output and gradient buffers across steps this way, so a
+/// training step does not fault in fresh pages for every activation; when a caller still holds
+/// the previous contents, the first write copies (copy-on-write), so this is always safe.
+@inline(__always)
+func reuse(_ buffer: inout [Float], count: Int) {
+    if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+}

@@ -15,6 +15,8 @@ public final class Conv2D: Layer {
     /// Columns of the im2col matrix: kh * kw * C.
     var kdim: Int { kh * kw * c }
     private var cols: [Float] = []
+    private var yBuf: [Float] = []
+    private var dxBuf: [Float] = []
     private var batch = 0
 
     public init(inputShape: [Int], filters: Int, kernel ks: [Int], padding: Padding, maxNorm: Float? = nil,
@@ -98,25 +100,26 @@ public final class Conv2D: Layer {
         let m = x.rows
         precondition(x.columns == h * w * c, "Conv2D: expected \([h, w, c]) per example, got \(x.shape)")
         let rows = m * oh * ow
-        var localCols = [Float](repeating: 0, count: rows * kdim)
+        // The im2col buffer is kept between steps (it is the largest allocation of a CNN).
+        reuse(&cols, count: rows * kdim)
         x.data.withUnsafeBufferPointer { xp in
-            localCols.withUnsafeMutableBufferPointer { cp in im2col(xp.baseAddress!, m: m, into: cp.baseAddress!) }
+            cols.withUnsafeMutableBufferPointer { cp in im2col(xp.baseAddress!, m: m, into: cp.baseAddress!) }
         }
-        var y = [Float](repeating: 0, count: rows * f)
-        y.withUnsafeMutableBufferPointer { yp in
+        reuse(&yBuf, count: rows * f)
+        yBuf.withUnsafeMutableBufferPointer { yp in
             let yb = yp.baseAddress!
             bias.value.withUnsafeBufferPointer { b in
                 for r in 0..<rows { (yb + r * f).update(from: b.baseAddress!, count: f) }
             }
-            localCols.withUnsafeBufferPointer { cp in
+            cols.withUnsafeBufferPointer { cp in
                 kernel.value.withUnsafeBufferPointer { kp in
                     gemm(m: rows, n: f, k: kdim, a: cp.baseAddress!, lda: kdim, b: kp.baseAddress!, ldb: f,
                          beta: 1, c: yb, ldc: f)
                 }
             }
         }
-        if training { cols = localCols; batch = m } else { cols = []; batch = 0 }
-        return Tensor(shape: [m, oh, ow, f], data: y)
+        batch = training ? m : 0
+        return Tensor(shape: [m, oh, ow, f], data: yBuf)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -147,12 +150,15 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        var dx = [Float](repeating: 0, count: m * h * w * c)
+        reuse(&dxBuf, count: m * h * w * c)
         cols.withUnsafeBufferPointer { cp in
-            dx.withUnsafeMutableBufferPointer { xp in col2im(cp.baseAddress!, m: m, into: xp.baseAddress!) }
+            dxBuf.withUnsafeMutableBufferPointer { xp in
+                xp.update(repeating: 0)
+                col2im(cp.baseAddress!, m: m, into: xp.baseAddress!)
+            }
         }
-        cols = []; batch = 0
-        return Tensor(shape: [m, h, w, c], data: dx)
+        batch = 0
+        return Tensor(shape: [m, h, w, c], data: dxBuf)
     }
 }
 

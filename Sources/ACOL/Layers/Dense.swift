@@ -7,6 +7,8 @@ public final class Dense: Layer {
     public let bias: Parameter
     public var parameters: [Parameter] { [kernel, bias] }
     private var input: Tensor?
+    private var yBuf: [Float] = []
+    private var dxBuf: [Float] = []
     let inFeatures: Int
     let units: Int
 
@@ -27,8 +29,8 @@ public final class Dense: Layer {
         let m = x.rows
         precondition(x.columns == inFeatures, "Dense: expected \(inFeatures) features, got \(x.columns)")
         if training { input = x } else { input = nil }
-        var y = [Float](repeating: 0, count: m * units)
-        y.withUnsafeMutableBufferPointer { yp in
+        reuse(&yBuf, count: m * units)
+        yBuf.withUnsafeMutableBufferPointer { yp in
             let yb = yp.baseAddress!
             bias.value.withUnsafeBufferPointer { b in
                 for i in 0..<m { (yb + i * units).update(from: b.baseAddress!, count: units) }
@@ -40,7 +42,7 @@ public final class Dense: Layer {
                 }
             }
         }
-        return Tensor(shape: [m, units], data: y)
+        return Tensor(shape: [m, units], data: yBuf)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -63,15 +65,16 @@ public final class Dense: Layer {
             }
         }
         // dx [m, in] = dy [m, out] . W^T [out, in]
-        var dx = [Float](repeating: 0, count: m * inFeatures)
+        reuse(&dxBuf, count: m * inFeatures)
         dy.data.withUnsafeBufferPointer { dp in
             kernel.value.withUnsafeBufferPointer { wp in
-                dx.withUnsafeMutableBufferPointer { xp in
+                dxBuf.withUnsafeMutableBufferPointer { xp in
                     gemm(transB: true, m: m, n: inFeatures, k: units, a: dp.baseAddress!, lda: units,
                          b: wp.baseAddress!, ldb: units, c: xp.baseAddress!, ldc: inFeatures)
                 }
             }
         }
-        return Tensor(shape: x.shape, data: dx)
+        input = nil
+        return Tensor(shape: x.shape, data: dxBuf)
     }
 }

@@ -9,6 +9,8 @@ public final class MaxPool2D: Layer {
     /// For each output value, the flat index of the input that won.
     private var argmax: [Int32] = []
     private var batch = 0
+    private var yBuf: [Float] = []
+    private var dxBuf: [Float] = []
 
     public init(inputShape: [Int], size: Int) {
         precondition(inputShape.count == 3, "MaxPool2D needs [H, W, C] input")
@@ -22,13 +24,13 @@ public final class MaxPool2D: Layer {
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
         let m = x.rows
         let outCount = m * oh * ow * c
-        var y = [Float](repeating: 0, count: outCount)
-        var arg = [Int32](repeating: 0, count: training ? outCount : 0)
+        reuse(&yBuf, count: outCount)
+        if training && argmax.count != outCount { argmax = [Int32](repeating: 0, count: outCount) }
         let (h, w, c, p, oh, ow) = (self.h, self.w, self.c, self.p, self.oh, self.ow)
         x.data.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in
-                arg.withUnsafeMutableBufferPointer { ap in
-                    let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = ap.baseAddress
+            yBuf.withUnsafeMutableBufferPointer { yp in
+                argmax.withUnsafeMutableBufferPointer { ap in
+                    let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = training ? ap.baseAddress : nil
                     parallelFor(m) { n in
                         for oy in 0..<oh {
                             for ox in 0..<ow {
@@ -51,14 +53,15 @@ public final class MaxPool2D: Layer {
                 }
             }
         }
-        if training { argmax = arg; batch = m }
-        return Tensor(shape: [m, oh, ow, c], data: y)
+        batch = training ? m : 0
+        return Tensor(shape: [m, oh, ow, c], data: yBuf)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(batch > 0, "MaxPool2D.backward without a training forward")
-        var dx = [Float](repeating: 0, count: batch * h * w * c)
-        dx.withUnsafeMutableBufferPointer { d in
+        reuse(&dxBuf, count: batch * h * w * c)
+        dxBuf.withUnsafeMutableBufferPointer { d in
+            d.update(repeating: 0)
             dy.data.withUnsafeBufferPointer { g in
                 argmax.withUnsafeBufferPointer { a in
                     for i in 0..<a.count { d[Int(a[i])] += g[i] }
@@ -66,8 +69,8 @@ public final class MaxPool2D: Layer {
             }
         }
         let m = batch
-        batch = 0; argmax = []
-        return Tensor(shape: [m, h, w, c], data: dx)
+        batch = 0
+        return Tensor(shape: [m, h, w, c], data: dxBuf)
     }
 }
 
@@ -77,28 +80,31 @@ public final class ReLU: Layer {
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public var parameters: [Parameter] { [] }
-    private var output: [Float] = []
+    private var yBuf: [Float] = []
+    private var dxBuf: [Float] = []
 
     public init(inputShape: [Int]) { self.inputShape = inputShape }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
-        var y = x
-        y.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count where p[i] < 0 { p[i] = 0 }
+        reuse(&yBuf, count: x.count)
+        x.data.withUnsafeBufferPointer { xp in
+            yBuf.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<xp.count { yp[i] = max(xp[i], 0) }
+            }
         }
-        if training { output = y.data }
-        return y
+        return Tensor(shape: x.shape, data: yBuf)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        var dx = dy
-        dx.data.withUnsafeMutableBufferPointer { d in
-            output.withUnsafeBufferPointer { y in
-                for i in 0..<d.count where y[i] <= 0 { d[i] = 0 }
+        reuse(&dxBuf, count: dy.count)
+        dy.data.withUnsafeBufferPointer { d in
+            yBuf.withUnsafeBufferPointer { y in
+                dxBuf.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<d.count { o[i] = y[i] > 0 ? d[i] : 0 }
+                }
             }
         }
-        output = []
-        return dx
+        return Tensor(shape: dy.shape, data: dxBuf)
     }
 }
 
@@ -111,32 +117,38 @@ public final class Dropout: Layer {
     public var parameters: [Parameter] { [] }
     let rate: Float
     private var mask: [Float] = []
+    private var active = false
+    private var yBuf: [Float] = []
+    private var dxBuf: [Float] = []
 
     public init(inputShape: [Int], rate: Float) {
         self.inputShape = inputShape; self.rate = rate; spec = .dropout(rate)
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
-        guard training, rate > 0 else { return x }
+        active = training && rate > 0
+        guard active else { return x }
         let keep = 1 - rate, scale = 1 / keep
-        var m = [Float](repeating: 0, count: x.count)
-        for i in 0..<m.count { m[i] = rng.nextUnitFloat() < keep ? scale : 0 }
-        var y = x
-        y.data.withUnsafeMutableBufferPointer { p in
-            m.withUnsafeBufferPointer { q in for i in 0..<p.count { p[i] *= q[i] } }
+        reuse(&mask, count: x.count)
+        reuse(&yBuf, count: x.count)
+        mask.withUnsafeMutableBufferPointer { q in
+            for i in 0..<q.count { q[i] = rng.nextUnitFloat() < keep ? scale : 0 }
+            x.data.withUnsafeBufferPointer { p in
+                yBuf.withUnsafeMutableBufferPointer { y in for i in 0..<p.count { y[i] = p[i] * q[i] } }
+            }
         }
-        mask = m
-        return y
+        return Tensor(shape: x.shape, data: yBuf)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard !mask.isEmpty else { return dy }
-        var dx = dy
-        dx.data.withUnsafeMutableBufferPointer { p in
-            mask.withUnsafeBufferPointer { q in for i in 0..<p.count { p[i] *= q[i] } }
+        guard active else { return dy }
+        reuse(&dxBuf, count: dy.count)
+        dy.data.withUnsafeBufferPointer { p in
+            mask.withUnsafeBufferPointer { q in
+                dxBuf.withUnsafeMutableBufferPointer { o in for i in 0..<p.count { o[i] = p[i] * q[i] } }
+            }
         }
-        mask = []
-        return dx
+        return Tensor(shape: dy.shape, data: dxBuf)
     }
 }
 
