@@ -239,6 +239,11 @@ extension H5ID {
                       "H5Fcreate")
     }
 
+    /// Opens an existing file for reading and writing (tests edit files in place with it).
+    static func openFileForWriting(_ path: String) throws -> H5ID {
+        try H5ID.make(H5Fopen(path, acol_h5f_acc_rdwr(), h5pDefault), .file, path: path, name: "/", "H5Fopen (read-write)")
+    }
+
     func flush() throws {
         try check(H5Fflush(raw, H5F_SCOPE_LOCAL), path, "H5Fflush")
     }
@@ -271,6 +276,10 @@ extension H5ID {
         case H5O_TYPE_NAMED_DATATYPE: return .namedType
         default: return .other
         }
+    }
+
+    func deleteLink(_ name: String) throws {
+        try check(H5Ldelete(raw, name, h5pDefault), path, "H5Ldelete \(child(name))")
     }
 
     func createGroup(_ name: String) throws -> H5ID {
