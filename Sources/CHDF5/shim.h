@@ -17,6 +17,7 @@ static inline hid_t acol_h5t_c_s1(void)          { return H5T_C_S1; }
 static inline hid_t acol_h5t_std_u8le(void)      { return H5T_STD_U8LE; }
 static inline hid_t acol_h5t_std_i32le(void)     { return H5T_STD_I32LE; }
 static inline hid_t acol_h5t_std_i64le(void)     { return H5T_STD_I64LE; }
+static inline hid_t acol_h5t_std_u64le(void)     { return H5T_STD_U64LE; }
 static inline hid_t acol_h5t_ieee_f32le(void)    { return H5T_IEEE_F32LE; }
 static inline hid_t acol_h5t_ieee_f64le(void)    { return H5T_IEEE_F64LE; }
 static inline size_t acol_h5t_variable(void)     { return H5T_VARIABLE; }
@@ -34,4 +35,11 @@ static inline unsigned acol_h5f_acc_rdwr(void)   { return H5F_ACC_RDWR; }
 static inline unsigned acol_h5f_obj_all(void)    { return H5F_OBJ_ALL; }
 static inline unsigned acol_h5f_obj_local(void)  { return H5F_OBJ_LOCAL; }
 static inline hid_t acol_h5e_default(void)       { return H5E_DEFAULT; }
+static inline hsize_t acol_h5s_unlimited(void)  { return H5S_UNLIMITED; }
+static inline hid_t acol_h5p_link_access(void)   { return H5P_LINK_ACCESS; }
+static inline unsigned acol_h5f_obj_file(void)   { return H5F_OBJ_FILE; }
+static inline unsigned acol_h5f_obj_dataset(void){ return H5F_OBJ_DATASET; }
+static inline unsigned acol_h5f_obj_group(void)  { return H5F_OBJ_GROUP; }
+static inline unsigned acol_h5f_obj_datatype(void){ return H5F_OBJ_DATATYPE; }
+static inline unsigned acol_h5f_obj_attr(void)   { return H5F_OBJ_ATTR; }
 #endif

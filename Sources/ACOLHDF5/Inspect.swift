@@ -1,0 +1,197 @@
+internal import CHDF5
+import Foundation
+
+/// What a file on disk is.
+public enum HDF5FileKind: Equatable, Sendable {
+    /// An acol model file (root format = "acol-model") of the given format_version.
+    case model(version: Int)
+    /// An acol data-set file (root format = "acol-dataset") of the given format_version.
+    case dataset(version: Int)
+    /// An HDF5 file not written by acol; `format` is its root `format` attribute if it has a string one.
+    case foreignHDF5(format: String?)
+    /// Not an HDF5 file at all.
+    case notHDF5
+}
+
+/// One attribute of an object, for display.
+public struct HDF5AttributeInfo: Equatable, Sendable {
+    public var name: String
+    /// numpy-style stored type: "int64", "float32", "string", "string[8]", ...
+    public var dtype: String
+    /// [] for a scalar.
+    public var shape: [Int]
+    /// The value as short text: a string in quotes, a few numbers, or "…" when large.
+    public var value: String
+}
+
+/// One group or dataset of an HDF5 file, for `acol inspect`.
+public struct HDF5TreeNode: Equatable, Sendable {
+    public enum Kind: String, Sendable { case group, dataset, namedType = "named type", other }
+    /// Absolute HDF5 path ("/", "/train/images").
+    public var path: String
+    public var kind: Kind
+    /// Datasets only.
+    public var shape: [Int]?
+    /// Datasets only.
+    public var dtype: String?
+    public var attributes: [HDF5AttributeInfo]
+}
+
+/// Classifying files and listing foreign ones.
+public enum HDF5Inspector {
+    /// Model, data set, foreign HDF5 or not HDF5. Throws only when the file is missing or an HDF5
+    /// file that cannot be opened (e.g. truncated).
+    public static func classify(_ path: String) throws -> HDF5FileKind {
+        try H5Library.run {
+            let root: H5ID
+            do {
+                root = try HDF5Files.openHDF5(path)
+            } catch HDF5Error.notHDF5 {
+                return .notHDF5
+            }
+            defer { root.close() }
+            guard try root.hasAttribute("format"), let format = try? root.stringAttribute("format") else {
+                return .foreignHDF5(format: nil)
+            }
+            let version = (try? root.intAttribute("format_version")) ?? 0
+            switch format {
+            case ModelFile.formatName: return .model(version: version)
+            case DatasetFile.formatName: return .dataset(version: version)
+            default: return .foreignHDF5(format: format)
+            }
+        }
+    }
+
+    /// Every group and dataset reachable by hard links from the root, depth first in name order,
+    /// the root first; with shapes, dtypes and attributes.
+    public static func tree(_ path: String) throws -> [HDF5TreeNode] {
+        try H5Library.run {
+            let root = try HDF5Files.openHDF5(path)
+            defer { root.close() }
+            var out = [HDF5TreeNode(path: "/", kind: .group, shape: nil, dtype: nil, attributes: try attributes(of: root))]
+            for (name, kind) in try HDF5Files.walk(root, includeAll: true) {
+                var node = HDF5TreeNode(path: "/" + name, kind: .other, shape: nil, dtype: nil, attributes: [])
+                switch kind {
+                case .group:
+                    node.kind = .group
+                    node.attributes = try closing(root.openGroup(name)) { try attributes(of: $0) }
+                case .dataset:
+                    node.kind = .dataset
+                    try closing(root.openDataset(name)) { ds in
+                        node.shape = try ds.shape()
+                        node.dtype = try ds.dtype()
+                        node.attributes = try attributes(of: ds)
+                    }
+                case .namedType: node.kind = .namedType
+                case .other: node.kind = .other
+                }
+                out.append(node)
+            }
+            return out
+        }
+    }
+
+    static func attributes(of object: H5ID) throws -> [HDF5AttributeInfo] {
+        try object.attributeNames().map { name in
+            try closing(object.openAttribute(name)) { a in
+                let shape = try a.shape()
+                let dtype = try a.dtype()
+                return HDF5AttributeInfo(name: name, dtype: dtype, shape: shape, value: valueText(a, dtype: dtype, shape: shape))
+            }
+        }
+    }
+
+    private static func valueText(_ a: H5ID, dtype: String, shape: [Int]) -> String {
+        let n = shape.reduce(1, *)
+        func clip(_ s: String) -> String { s.count > 120 ? String(s.prefix(117)) + "..." : s }
+        if dtype.hasPrefix("string") {
+            guard let r = try? a.readStrings() else { return "?" }
+            if r.scalar { return clip("\"" + (r.values.first ?? "") + "\"") }
+            return clip("[" + r.values.prefix(16).map { "\"\($0)\"" }.joined(separator: ", ") + (n > 16 ? ", ..." : "") + "]")
+        }
+        guard n <= 16, dtype.hasPrefix("int") || dtype.hasPrefix("uint") || dtype.hasPrefix("float") else {
+            return "<\(dtype) \(shape)>"
+        }
+        let text: [String]
+        if dtype.hasPrefix("float") {
+            guard let v = try? a.readAll(Double.self).values else { return "?" }
+            text = v.map { "\($0)" }
+        } else if dtype == "uint64" {
+            guard let v = try? a.readAll(UInt64.self).values else { return "?" }
+            text = v.map { "\($0)" }
+        } else {
+            guard let v = try? a.readAll(Int64.self).values else { return "?" }
+            text = v.map { "\($0)" }
+        }
+        return shape.isEmpty ? (text.first ?? "") : "[" + text.joined(separator: ", ") + "]"
+    }
+}
+
+/// Opening files and walking groups, shared by the two formats and the inspector.
+enum HDF5Files {
+    /// Opens an existing HDF5 file read-only after checking that it exists and has the HDF5 signature.
+    static func openHDF5(_ path: String) throws -> H5ID {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw HDF5Error.fileNotFound(path: path) }
+        guard !isDir.boolValue else { throw HDF5Error.io(path: path, operation: "open", reason: "it is a folder, not a file") }
+        let r = H5Fis_hdf5(path)
+        if r == 0 { throw HDF5Error.notHDF5(path: path) }
+        if r < 0 {
+            let details = H5Library.errorStack()
+            // An unreadable file (permissions) is reported by the OS; anything else is not HDF5.
+            if access(path, R_OK) != 0 {
+                throw HDF5Error.io(path: path, operation: "open", reason: String(cString: strerror(errno)))
+            }
+            throw HDF5Error.library(path: path, operation: "H5Fis_hdf5", details: details)
+        }
+        return try H5ID.openFile(path)
+    }
+
+    /// Opens an acol file and checks its root `format` and `format_version`.
+    static func open(_ path: String, expecting format: String, versions: [Int]) throws -> H5ID {
+        let root = try openHDF5(path)
+        do {
+            guard try root.hasAttribute("format") else {
+                throw HDF5Error.wrongFormat(path: path, expected: format, found: nil)
+            }
+            let found: String
+            do { found = try root.stringAttribute("format") } catch {
+                throw HDF5Error.wrongFormat(path: path, expected: format, found: "a non-string 'format' attribute")
+            }
+            guard found == format else { throw HDF5Error.wrongFormat(path: path, expected: format, found: found) }
+            guard try root.hasAttribute("format_version") else {
+                throw HDF5Error.invalidContent(path: path, object: "/", problem: "attribute 'format_version' is missing")
+            }
+            let version = try root.intAttribute("format_version")
+            guard versions.contains(version) else {
+                throw HDF5Error.unsupportedVersion(path: path, format: format, found: version, supported: versions)
+            }
+            return root
+        } catch {
+            root.close()
+            throw error
+        }
+    }
+
+    /// Objects below `group` reachable by hard links, as relative paths, depth first in name order.
+    /// With `includeAll` false only groups and datasets are listed.
+    static func walk(_ group: H5ID, prefix: String = "", includeAll: Bool = false, depth: Int = 0) throws -> [(String, H5ID.ObjectKind)] {
+        guard depth < 64 else {
+            throw HDF5Error.invalidContent(path: group.path, object: group.name, problem: "groups nested more than 64 deep")
+        }
+        var out: [(String, H5ID.ObjectKind)] = []
+        for name in try group.linkNames() {
+            guard try group.isHardLink(name), let kind = try group.objectType(name) else { continue }
+            let full = prefix.isEmpty ? name : prefix + "/" + name
+            if kind == .group {
+                out.append((full, .group))
+                let sub = try group.openGroup(name)
+                defer { sub.close() }
+                out += try walk(sub, prefix: full, includeAll: includeAll, depth: depth + 1)
+            } else if kind == .dataset || includeAll {
+                out.append((full, kind))
+            }
+        }
+        return out
+    }
+}

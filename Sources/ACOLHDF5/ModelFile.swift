@@ -1,0 +1,378 @@
+internal import CHDF5
+import ACOL
+import Foundation
+
+/// What a model file holds besides the weights: read by `ModelFile.summary` without touching
+/// any weight data (for `acol inspect`).
+public struct ModelSummary: Sendable {
+    public var formatVersion: Int
+    public var creator: String
+    /// ISO 8601 time of writing.
+    public var created: String
+    public var spec: NetworkSpec
+    public var gar: GARConfig
+    public var preprocessing: Preprocessing
+    public var parentNames: [String]
+    public var fineNames: [String]
+    public var clusters: [ClusterInfo]
+    public var settings: TrainingSettings?
+    public var history: [EpochRecord]
+    /// Every weight dataset under /weights: name (without "/weights/") and shape, in the network's order.
+    public var tensors: [(name: String, shape: [Int])]
+}
+
+/// The model file (root attribute format = "acol-model"); layout in docs/file-format.md.
+public enum ModelFile {
+    public static let formatName = "acol-model"
+    public static let formatVersion = 1
+    /// Versions `load` reads.
+    public static let supportedVersions = [1]
+    /// The default `creator` attribute.
+    public static let defaultCreator = "acol 0.1.0"
+    /// How output nodes map to parents, as written in the file.
+    public static let nodeOrder = "interleaved: node j -> parent j mod n_p, duplicate j div n_p"
+
+    // MARK: Save
+
+    /// Writes `model` to `path` atomically (temporary file beside it, renamed at the end).
+    public static func save(_ model: ACOLModel, to path: String, creator: String = defaultCreator) throws {
+        try H5Library.run {
+            let out = try AtomicH5File(target: path)
+            do {
+                try write(model, into: out.file!, creator: creator)
+                try out.commit()
+            } catch {
+                out.abort()
+                throw error
+            }
+        }
+    }
+
+    private static func write(_ model: ACOLModel, into root: H5ID, creator: String) throws {
+        let spec = model.network.spec
+        let head = spec.head
+        try root.setAttribute("format", string: formatName)
+        try root.setAttribute("format_version", Int64(formatVersion))
+        try root.setAttribute("creator", string: creator)
+        try root.setAttribute("created", string: iso8601Now())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(spec), as: UTF8.self)
+        try root.setAttribute("architecture", string: json)
+
+        // Weights.
+        try closing(root.createGroup("weights")) { w in
+            for t in model.network.stateTensors() {
+                try w.writeDataset(t.name, t.values, shape: t.shape)
+            }
+        }
+
+        // ACOL head metadata.
+        try closing(root.createGroup("acol")) { g in
+            try g.setAttribute("n_p", Int64(head.parents))
+            try g.setAttribute("k", Int64(head.k))
+            try g.setAttribute("nodes", Int64(head.nodes))
+            try g.setAttribute("node_order", string: nodeOrder)
+            try g.setAttribute("parent_names", strings: model.parentNames)
+            try g.setAttribute("fine_names", strings: model.fineNames)
+            try g.writeDataset("node_parent", (0..<head.nodes).map { Int32(head.parent(ofNode: $0)) })
+            try g.writeDataset("node_duplicate", (0..<head.nodes).map { Int32(head.duplicate(ofNode: $0)) })
+
+            let c = model.clusters
+            try closing(g.createGroup("clusters")) { cg in
+                try cg.writeDataset("node", c.map { Int32($0.node) })
+                try cg.writeDataset("parent", c.map { Int32($0.parent) })
+                try cg.writeDataset("duplicate", c.map { Int32($0.duplicate) })
+                try cg.writeDataset("count", c.map { Int64($0.count) })
+                try cg.writeDataset("fine_label", c.map { Int32($0.fineLabel ?? -1) })
+                try cg.writeDataset("majority_count", c.map { Int64($0.majorityCount) })
+                try cg.writeDataset("share", c.map { $0.share })
+                try cg.setAttribute("fine_name", strings: c.map { $0.fineName ?? "" })
+            }
+
+            let gar = model.gar
+            try closing(g.createGroup("gar")) { gg in
+                try gg.setAttribute("scope", string: gar.scope.rawValue)
+                try gg.setAttribute("symmetric", Int32(gar.symmetric ? 1 : 0))
+                try gg.setAttribute("c_a", gar.cA)
+                try gg.setAttribute("c_b", gar.cB)
+                try gg.setAttribute("c_F", gar.cF)
+                try gg.setAttribute("frobenius", string: gar.frobenius.rawValue)
+                try gg.setAttribute("epsilon", gar.epsilon)
+            }
+        }
+
+        let p = model.preprocessing
+        try closing(root.createGroup("preprocessing")) { g in
+            try g.setAttribute("height", Int64(p.height))
+            try g.setAttribute("width", Int64(p.width))
+            try g.setAttribute("channels", Int64(p.channels))
+            try g.setAttribute("scale", p.scale)
+            try g.setAttribute("offset", p.offset)
+        }
+
+        if let s = model.settings {
+            try closing(root.createGroup("training")) { g in
+                let o = s.optimizer
+                try g.setAttribute("optimizer", string: o.kind.rawValue)
+                try g.setAttribute("learning_rate", o.learningRate)
+                try g.setAttribute("momentum", o.momentum)
+                try g.setAttribute("nesterov", Int32(o.nesterov ? 1 : 0))
+                try g.setAttribute("decay", o.decay)
+                try g.setAttribute("beta1", o.beta1)
+                try g.setAttribute("beta2", o.beta2)
+                try g.setAttribute("epsilon", o.epsilon)
+                try g.setAttribute("batch_size", Int64(s.batchSize))
+                try g.setAttribute("epochs", Int64(s.epochs))
+                try g.setAttribute("seed", s.seed)
+                if let f = s.datasetFile { try g.setAttribute("dataset_file", string: f) }
+                if let h = s.datasetSHA256 { try g.setAttribute("dataset_sha256", string: h) }
+            }
+        }
+
+        let h = model.history
+        try closing(root.createGroup("history")) { g in
+            func opt(_ v: Double?) -> Double { v ?? .nan }
+            try g.writeDataset("epoch", h.map { Int64($0.epoch) })
+            try g.writeDataset("loss", h.map { $0.loss })
+            try g.writeDataset("parent_accuracy", h.map { $0.parentAccuracy })
+            try g.writeDataset("affinity", h.map { $0.affinity })
+            try g.writeDataset("balance", h.map { $0.balance })
+            try g.writeDataset("purity", h.map { opt($0.purity) })
+            try g.writeDataset("nmi", h.map { opt($0.nmi) })
+            try g.writeDataset("hungarian_accuracy", h.map { opt($0.hungarianAccuracy) })
+            try g.writeDataset("clusters_used", h.map { Int64($0.clustersUsed ?? -1) })
+            try g.writeDataset("test_parent_accuracy", h.map { opt($0.testParentAccuracy) })
+            try g.writeDataset("test_purity", h.map { opt($0.testPurity) })
+            try g.writeDataset("test_nmi", h.map { opt($0.testNMI) })
+            try g.writeDataset("test_hungarian_accuracy", h.map { opt($0.testHungarianAccuracy) })
+            try g.writeDataset("seconds", h.map { $0.seconds })
+        }
+    }
+
+    // MARK: Load
+
+    /// Reads a model file, validating before trusting: format, version, architecture (decodes
+    /// and builds), every weight's dtype and shape, then the sizes of the metadata arrays.
+    public static func load(_ path: String) throws -> ACOLModel {
+        try H5Library.run {
+            let root = try HDF5Files.open(path, expecting: formatName, versions: supportedVersions)
+            defer { root.close() }
+            let summary = try readSummary(root)
+            let network: Network
+            do {
+                network = try Network(spec: summary.spec)
+            } catch {
+                throw HDF5Error.invalidContent(path: path, object: "/ attribute 'architecture'",
+                                               problem: "the architecture does not build: \(error.localizedDescription)")
+            }
+            var tensors: [NamedTensor] = []
+            try closing(root.openGroup("weights")) { w in
+                for t in network.stateTensors() {
+                    guard try w.objectType(t.name) == .dataset else {
+                        throw HDF5Error.invalidContent(path: path, object: "/weights/" + t.name,
+                                                       problem: "expected a float32 dataset of shape \(t.shape) (the architecture has it), found nothing")
+                    }
+                    let values: [Float] = try closing(w.openDataset(t.name)) { ds in
+                        try ds.checkNumericType(Float.self, exactSize: 4)
+                        let shape = try ds.shape()
+                        guard shape == t.shape else {
+                            throw HDF5Error.invalidContent(path: path, object: ds.name,
+                                                           problem: "expected shape \(t.shape) (from the architecture), found \(shape)")
+                        }
+                        return try ds.readAll(Float.self, exactSize: 4).values
+                    }
+                    tensors.append(NamedTensor(name: t.name, shape: t.shape, values: values))
+                }
+                let expected = Set(network.stateTensors().map(\.name))
+                for (name, kind) in try HDF5Files.walk(w) where kind == .dataset && !expected.contains(name) {
+                    throw HDF5Error.invalidContent(path: path, object: "/weights/" + name,
+                                                   problem: "unexpected dataset: the architecture has no tensor of that name")
+                }
+            }
+            do {
+                try network.loadState(tensors)
+            } catch {
+                throw HDF5Error.invalidContent(path: path, object: "/weights", problem: error.localizedDescription)
+            }
+            return ACOLModel(network: network, gar: summary.gar, preprocessing: summary.preprocessing,
+                             parentNames: summary.parentNames, fineNames: summary.fineNames, clusters: summary.clusters,
+                             settings: summary.settings, history: summary.history)
+        }
+    }
+
+    /// Everything but the weights' values (their names and shapes are listed).
+    public static func summary(_ path: String) throws -> ModelSummary {
+        try H5Library.run {
+            let root = try HDF5Files.open(path, expecting: formatName, versions: supportedVersions)
+            defer { root.close() }
+            return try readSummary(root)
+        }
+    }
+
+    private static func readSummary(_ root: H5ID) throws -> ModelSummary {
+        let path = root.path
+        func bad(_ object: String, _ problem: String) -> HDF5Error {
+            HDF5Error.invalidContent(path: path, object: object, problem: problem)
+        }
+        let version = try root.intAttribute("format_version")
+        let creator = (try? root.stringAttribute("creator")) ?? ""
+        let created = (try? root.stringAttribute("created")) ?? ""
+        let json = try root.stringAttribute("architecture")
+        let spec: NetworkSpec
+        do {
+            spec = try JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8))
+        } catch {
+            throw bad("/ attribute 'architecture'", "expected the network architecture as JSON, found text that does not decode (\(describe(error)))")
+        }
+        let head = spec.head
+
+        // ACOL metadata.
+        let (parentNames, fineNames, clusters, gar): ([String], [String], [ClusterInfo], GARConfig) =
+            try closing(root.openGroup("acol")) { g in
+                let np = try g.intAttribute("n_p"), k = try g.intAttribute("k")
+                guard np == head.parents, k == head.k else {
+                    throw bad("/acol", "expected n_p = \(head.parents) and k = \(head.k) (from the architecture), found n_p = \(np), k = \(k)")
+                }
+                let parentNames = try g.stringArrayAttribute("parent_names")
+                guard parentNames.count == np else {
+                    throw bad("/acol attribute 'parent_names'", "expected \(np) names (n_p), found \(parentNames.count)")
+                }
+                let fineNames = try g.hasAttribute("fine_names") ? try g.stringArrayAttribute("fine_names") : []
+                let nodeParent = try g.readVector("node_parent", Int32.self)
+                let nodeDup = try g.readVector("node_duplicate", Int32.self)
+                let n = head.nodes
+                guard nodeParent == (0..<n).map({ Int32($0 % np) }), nodeDup == (0..<n).map({ Int32($0 / np) }) else {
+                    throw bad("/acol/node_parent", "expected the interleaved node order (\(n) nodes, parent j mod \(np)), found \(nodeParent.count) entries that differ")
+                }
+
+                let clusters: [ClusterInfo] = try closing(g.openGroup("clusters")) { cg in
+                    let node = try cg.readVector("node", Int64.self)
+                    let parent = try cg.readVector("parent", Int64.self)
+                    let dup = try cg.readVector("duplicate", Int64.self)
+                    let count = try cg.readVector("count", Int64.self)
+                    let fine = try cg.readVector("fine_label", Int64.self)
+                    let majority = try cg.readVector("majority_count", Int64.self)
+                    let share = try cg.readVector("share", Double.self)
+                    let names = try cg.stringArrayAttribute("fine_name")
+                    let m = node.count
+                    for (name, c) in [("parent", parent.count), ("duplicate", dup.count), ("count", count.count),
+                                      ("fine_label", fine.count), ("majority_count", majority.count),
+                                      ("share", share.count), ("fine_name", names.count)] where c != m {
+                        throw bad("/acol/clusters/\(name)", "expected \(m) entries (as many as /acol/clusters/node), found \(c)")
+                    }
+                    return (0..<m).map { i in
+                        ClusterInfo(node: Int(node[i]), parent: Int(parent[i]), duplicate: Int(dup[i]), count: Int(count[i]),
+                                    fineLabel: fine[i] < 0 ? nil : Int(fine[i]), fineName: names[i].isEmpty ? nil : names[i],
+                                    majorityCount: Int(majority[i]), share: share[i])
+                    }
+                }
+
+                let gar: GARConfig = try closing(g.openGroup("gar")) { gg in
+                    let scopeText = try gg.stringAttribute("scope")
+                    guard let scope = GARScope(rawValue: scopeText) else {
+                        throw bad("/acol/gar attribute 'scope'", "expected 'all_nodes' or 'per_parent', found '\(scopeText)'")
+                    }
+                    let frobText = try gg.stringAttribute("frobenius")
+                    guard let frob = FrobeniusReduction(rawValue: frobText) else {
+                        throw bad("/acol/gar attribute 'frobenius'", "expected 'sum' or 'mean', found '\(frobText)'")
+                    }
+                    return GARConfig(scope: scope, symmetric: try gg.intAttribute("symmetric") != 0,
+                                     cA: try gg.scalarAttribute("c_a", Float.self), cB: try gg.scalarAttribute("c_b", Float.self),
+                                     cF: try gg.scalarAttribute("c_F", Float.self), frobenius: frob,
+                                     epsilon: try gg.scalarAttribute("epsilon", Float.self))
+                }
+                return (parentNames, fineNames, clusters, gar)
+            }
+
+        let preprocessing: Preprocessing = try closing(root.openGroup("preprocessing")) { g in
+            Preprocessing(height: try g.intAttribute("height"), width: try g.intAttribute("width"),
+                          channels: try g.intAttribute("channels"), scale: try g.scalarAttribute("scale", Float.self),
+                          offset: try g.scalarAttribute("offset", Float.self))
+        }
+
+        var settings: TrainingSettings?
+        if try root.objectType("training") == .group {
+            settings = try closing(root.openGroup("training")) { g in
+                let kindText = try g.stringAttribute("optimizer")
+                guard let kind = OptimizerKind(rawValue: kindText) else {
+                    throw bad("/training attribute 'optimizer'", "expected 'sgd' or 'adam', found '\(kindText)'")
+                }
+                let o = OptimizerConfig(kind: kind, learningRate: try g.scalarAttribute("learning_rate", Float.self),
+                                        momentum: try g.scalarAttribute("momentum", Float.self),
+                                        nesterov: try g.intAttribute("nesterov") != 0,
+                                        decay: try g.scalarAttribute("decay", Float.self),
+                                        beta1: try g.scalarAttribute("beta1", Float.self),
+                                        beta2: try g.scalarAttribute("beta2", Float.self),
+                                        epsilon: try g.scalarAttribute("epsilon", Float.self))
+                return TrainingSettings(optimizer: o, batchSize: try g.intAttribute("batch_size"),
+                                        epochs: try g.intAttribute("epochs"), seed: try g.scalarAttribute("seed", UInt64.self),
+                                        datasetFile: try g.hasAttribute("dataset_file") ? try g.stringAttribute("dataset_file") : nil,
+                                        datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil)
+            }
+        }
+
+        var history: [EpochRecord] = []
+        if try root.objectType("history") == .group {
+            history = try closing(root.openGroup("history")) { g in
+                let epoch = try g.readVector("epoch", Int64.self)
+                let m = epoch.count
+                func column(_ name: String) throws -> [Double] {
+                    let v = try g.readVector(name, Double.self)
+                    guard v.count == m else { throw bad("/history/\(name)", "expected \(m) entries (as many as /history/epoch), found \(v.count)") }
+                    return v
+                }
+                func optional(_ name: String) throws -> [Double?] {
+                    guard try g.exists(name) else { return Array(repeating: nil, count: m) }
+                    return try column(name).map { $0.isNaN ? nil : $0 }
+                }
+                let loss = try column("loss"), acc = try column("parent_accuracy")
+                let aff = try column("affinity"), bal = try column("balance"), secs = try column("seconds")
+                let purity = try optional("purity"), nmi = try optional("nmi"), hung = try optional("hungarian_accuracy")
+                let tAcc = try optional("test_parent_accuracy"), tPur = try optional("test_purity")
+                let tNMI = try optional("test_nmi"), tHung = try optional("test_hungarian_accuracy")
+                var used: [Int?] = Array(repeating: nil, count: m)
+                if try g.exists("clusters_used") {
+                    let u = try g.readVector("clusters_used", Int64.self)
+                    guard u.count == m else { throw bad("/history/clusters_used", "expected \(m) entries (as many as /history/epoch), found \(u.count)") }
+                    used = u.map { $0 < 0 ? nil : Int($0) }
+                }
+                return (0..<m).map { i in
+                    EpochRecord(epoch: Int(epoch[i]), loss: loss[i], parentAccuracy: acc[i], affinity: aff[i], balance: bal[i],
+                                purity: purity[i], nmi: nmi[i], hungarianAccuracy: hung[i], clustersUsed: used[i],
+                                testParentAccuracy: tAcc[i], testPurity: tPur[i], testNMI: tNMI[i],
+                                testHungarianAccuracy: tHung[i], seconds: secs[i])
+                }
+            }
+        }
+
+        var tensors: [(name: String, shape: [Int])] = []
+        try closing(root.openGroup("weights")) { w in
+            for (name, kind) in try HDF5Files.walk(w) where kind == .dataset {
+                tensors.append((name, try closing(w.openDataset(name)) { try $0.shape() }))
+            }
+        }
+        // In the network's order when it builds; stored order (by name) otherwise.
+        if let net = try? Network(spec: spec) {
+            let order = Dictionary(uniqueKeysWithValues: net.stateTensors().enumerated().map { ($1.name, $0) })
+            tensors.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
+        }
+        return ModelSummary(formatVersion: version, creator: creator, created: created, spec: spec, gar: gar,
+                            preprocessing: preprocessing, parentNames: parentNames, fineNames: fineNames,
+                            clusters: clusters, settings: settings, history: history, tensors: tensors)
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let c) = error { return c.debugDescription }
+        if case DecodingError.keyNotFound(let k, _) = error { return "key '\(k.stringValue)' is missing" }
+        if case DecodingError.typeMismatch(_, let c) = error { return c.debugDescription }
+        if case DecodingError.valueNotFound(_, let c) = error { return c.debugDescription }
+        return error.localizedDescription
+    }
+}
+
+func iso8601Now() -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date())
+}

@@ -1,0 +1,140 @@
+import ACOL
+import Foundation
+@testable import ACOLHDF5
+import Testing
+
+let sampleDescription = DatasetDescription(
+    height: 8, width: 8, channels: 1,
+    labels: LabelInfo(fineNames: (0..<6).map { "digit \($0)" }, parentNames: ["even", "odd"], parentOfFine: (0..<6).map { $0 % 2 }),
+    source: "unit test: naïve ☃")
+
+extension HDF5Tests {
+    @Suite struct DatasetFileTests {
+        @Test func streamingRoundTripOverManyAppends() throws {
+            let dir = TempDir()
+            let path = dir.file("data.h5")
+            let train = makeImages(count: 700, seed: 1)
+            let test = makeImages(count: 37, seed: 2, coarse: false)
+            let w = try DatasetWriter(path: path, chunkImages: 64)
+            try w.begin(sampleDescription)
+            try w.beginSplit("train", expectedCount: nil)
+            var start = 0
+            for size in [1, 63, 64, 200, 0, 5, 367] {   // uneven batches across chunk boundaries
+                try w.append(train.subset(Array(start..<(start + size))))
+                start += size
+            }
+            #expect(start == 700)
+            try w.endSplit()
+            try w.beginSplit("test", expectedCount: 37)
+            try w.append(test)
+            try w.endSplit()
+            #expect(!FileManager.default.fileExists(atPath: path))   // not there before finish
+            try w.finish()
+            #expect(dir.contents() == ["data.h5"])
+            #expect(dir.openObjects().isEmpty)
+
+            let r = try DatasetReader(path: path)
+            #expect(r.description == sampleDescription)
+            #expect(r.splits == [SplitInfo(name: "train", count: 700, hasFineLabels: true, hasCoarseLabels: true),
+                                 SplitInfo(name: "test", count: 37, hasFineLabels: true, hasCoarseLabels: false)])
+            #expect(try r.read(split: "train") == train)
+            #expect(try r.read(split: "test") == test)
+            #expect(try r.read(split: "train", range: 100..<300) == train.subset(Array(100..<300)))
+            #expect(try r.read(split: "train", range: 5..<5).count == 0)
+            r.close()
+            #expect(dir.openObjects().isEmpty)
+            #expect(try HDF5Inspector.classify(path) == .dataset(version: 1))
+        }
+
+        @Test func unlabelledAndEmptySplits() throws {
+            let dir = TempDir()
+            let path = dir.file("d.h5")
+            let d = DatasetDescription(height: 4, width: 3, channels: 3, labels: LabelInfo(fineNames: [], parentNames: [], parentOfFine: []), source: "")
+            let w = try DatasetWriter(path: path)
+            try w.begin(d)
+            try w.beginSplit("empty", expectedCount: 0)
+            try w.endSplit()
+            try w.beginSplit("unlabelled", expectedCount: nil)
+            let imgs = makeImages(count: 10, height: 4, width: 3, channels: 3, fine: false, coarse: false)
+            try w.append(imgs)
+            try w.finish()   // ends the open split
+            let r = try DatasetReader(path: path)
+            #expect(r.description == d)
+            #expect(r.splits.map(\.name) == ["empty", "unlabelled"])
+            #expect(try r.read(split: "empty").count == 0)
+            #expect(try r.read(split: "unlabelled") == imgs)
+        }
+
+        @Test func h5pyFixtureReads() throws {
+            let ref = Fixture.reference["dataset"] as! [String: Any]
+            let r = try DatasetReader(path: Fixture.path("dataset-h5py.h5"))
+            #expect(r.description.height == 6 && r.description.width == 5 && r.description.channels == 3)
+            #expect(r.description.labels.fineNames == ref["fine_names"] as! [String])
+            #expect(r.description.labels.parentNames == ref["parent_names"] as! [String])
+            #expect(r.description.labels.parentOfFine == ref["parent_of_fine"] as! [Int])
+            #expect(r.description.source == "synthetic")
+            #expect(r.splits.map(\.name) == ["train", "test"])
+            let splits = ref["splits"] as! [String: [String: Any]]
+            for s in r.splits {
+                let e = splits[s.name]!
+                let set = try r.read(split: s.name)
+                #expect(set.count == e["count"] as! Int)
+                #expect(set.pixels.reduce(0) { $0 + Int($1) } == e["pixel_sum"] as! Int)
+                #expect(Array(set.pixels.prefix(90)).map { Int($0) } == e["first_image"] as! [Int])
+                #expect(Array(set.pixels.suffix(90)).map { Int($0) } == e["last_image"] as! [Int])
+                #expect(set.fineLabels?.map { Int($0) } == e["fine_labels"] as? [Int])
+                #expect(set.coarseLabels?.map { Int($0) } == e["coarse_labels"] as? [Int])
+            }
+        }
+
+        @Test func misuseThrowsAndAbortsTheFile() throws {
+            let dir = TempDir()
+            let path = dir.file("d.h5")
+            let w = try DatasetWriter(path: path)
+            expectHDF5Error { try w.beginSplit("train", expectedCount: nil) }   // before begin
+            #expect(dir.contents().isEmpty)
+            expectHDF5Error { try w.begin(sampleDescription) }                    // the writer is aborted now
+
+            let w2 = try DatasetWriter(path: path)
+            try w2.begin(sampleDescription)
+            try w2.beginSplit("train", expectedCount: nil)
+            try w2.append(makeImages(count: 3))
+            let e = expectHDF5Error { try w2.append(makeImages(count: 3, height: 9)) }
+            #expect(e?.errorDescription?.contains("8 x 8 x 1") == true)
+            #expect(dir.contents().isEmpty)
+            #expect(dir.openObjects().isEmpty)
+
+            let w3 = try DatasetWriter(path: path)
+            try w3.begin(sampleDescription)
+            try w3.beginSplit("train", expectedCount: nil)
+            try w3.append(makeImages(count: 3))
+            expectHDF5Error { try w3.append(makeImages(count: 3, fine: false)) }   // labels must stay the same
+            #expect(dir.contents().isEmpty)
+        }
+
+        @Test func abortAndDroppingTheWriterLeaveNothing() throws {
+            let dir = TempDir()
+            let path = dir.file("d.h5")
+            try "old".write(toFile: path, atomically: false, encoding: .utf8)
+            do {
+                let w = try DatasetWriter(path: path)
+                try w.begin(sampleDescription)
+                try w.beginSplit("train", expectedCount: nil)
+                try w.append(makeImages(count: 300))
+                #expect(dir.contents().count == 2)   // the target and the hidden temporary file
+                w.abort()
+                w.abort()                            // idempotent
+            }
+            do {
+                let w = try DatasetWriter(path: path)
+                try w.begin(sampleDescription)
+                try w.beginSplit("train", expectedCount: nil)
+                try w.append(makeImages(count: 10))
+                // dropped without finish
+            }
+            #expect(dir.contents() == ["d.h5"])
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+            #expect(dir.openObjects().isEmpty)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ACOL
+import Foundation
+@testable import ACOLHDF5
+import Testing
+
+extension HDF5Tests {
+    @Suite struct ModelFileTests {
+        @Test func roundTripIsBitForBit() throws {
+            let dir = TempDir()
+            let model = try makeModel()
+            let images = makeImages(count: 20)
+            let before = inferenceLogits(model, images)
+            let path = dir.file("model.h5")
+            try ModelFile.save(model, to: path)
+            #expect(dir.contents() == ["model.h5"])
+            let loaded = try ModelFile.load(path)
+            let after = inferenceLogits(loaded, images)
+            #expect(before.count == 20 * 6)
+            #expect(before.map(\.bitPattern) == after.map(\.bitPattern))
+            #expect(loaded.network.spec == model.network.spec)
+            #expect(loaded.network.stateTensors() == model.network.stateTensors())
+            #expect(dir.openObjects().isEmpty)
+        }
+
+        @Test func roundTripKeepsMetadata() throws {
+            let dir = TempDir()
+            let model = try makeModel()
+            let path = dir.file("model.h5")
+            try ModelFile.save(model, to: path, creator: "acol 9.9.9")
+            let loaded = try ModelFile.load(path)
+            #expect(loaded.gar == model.gar)
+            #expect(loaded.preprocessing == model.preprocessing)
+            #expect(loaded.parentNames == model.parentNames)
+            #expect(loaded.fineNames == model.fineNames)
+            #expect(loaded.clusters == model.clusters)
+            #expect(loaded.settings == model.settings)
+            #expect(loaded.history == model.history)
+            let s = try ModelFile.summary(path)
+            #expect(s.creator == "acol 9.9.9")
+            #expect(s.formatVersion == 1)
+            #expect(s.created.hasSuffix("Z") && s.created.count == 20)
+            #expect(s.tensors.map(\.name) == model.network.stateTensors().map(\.name))
+            #expect(s.tensors.map(\.shape) == model.network.stateTensors().map(\.shape))
+            #expect(try HDF5Inspector.classify(path) == .model(version: 1))
+            #expect(dir.openObjects().isEmpty)
+        }
+
+        @Test func minimalModelWithoutSettingsOrHistory() throws {
+            let dir = TempDir()
+            let model = try makeModel(withMetadata: false)
+            let path = dir.file("m.h5")
+            try ModelFile.save(model, to: path)
+            let loaded = try ModelFile.load(path)
+            #expect(loaded.settings == nil)
+            #expect(loaded.history.isEmpty)
+            #expect(loaded.clusters.isEmpty)
+            #expect(loaded.fineNames.isEmpty)
+            #expect(loaded.parentNames == ["parent 0", "parent 1"])
+        }
+
+        @Test func saveReplacesAnExistingFileAndLeavesNoTemporary() throws {
+            let dir = TempDir()
+            let path = dir.file("model.h5")
+            try ModelFile.save(try makeModel(seed: 1), to: path)
+            try ModelFile.save(try makeModel(seed: 2), to: path)
+            #expect(dir.contents() == ["model.h5"])
+            let loaded = try ModelFile.load(path)
+            #expect(loaded.network.stateTensors() == (try makeModel(seed: 2)).network.stateTensors())
+        }
+
+        @Test func failedSaveLeavesNoFileAndExistingTargetUntouched() throws {
+            let dir = TempDir()
+            // The target's folder does not exist: nothing may appear anywhere.
+            let missing = dir.file("no-such-folder/model.h5")
+            let e = expectHDF5Error { try ModelFile.save(try makeModel(), to: missing) }
+            #expect(e?.errorDescription?.contains("no-such-folder") == true)
+            #expect(dir.contents().isEmpty)
+
+            // A write that fails half-way (a tensor name HDF5 cannot create) removes its temporary
+            // file and leaves the old target byte for byte.
+            let path = dir.file("model.h5")
+            try ModelFile.save(try makeModel(seed: 1), to: path)
+            let old = try Data(contentsOf: URL(fileURLWithPath: path))
+            let before = HDF5Library.openObjectCount()
+            // A target that is a folder: the final rename fails after the whole file was written.
+            let folderTarget = dir.file("taken")
+            try FileManager.default.createDirectory(atPath: folderTarget + "/inside", withIntermediateDirectories: true)
+            let e2 = expectHDF5Error { try ModelFile.save(try makeModel(seed: 2), to: folderTarget) }
+            if case .io(_, let op, _)? = e2 { #expect(op.hasPrefix("rename")) } else { Issue.record("expected an io error, got \(String(describing: e2))") }
+            #expect(dir.contents() == ["model.h5", "taken"])
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == old)
+            #expect(dir.openObjects().isEmpty)
+            _ = before
+        }
+
+        @Test func h5pyFixtureLoadsAndMatchesNumpyLogits() throws {
+            let ref = Fixture.reference["model"] as! [String: Any]
+            let model = try ModelFile.load(Fixture.path("model-h5py.h5"))
+            let pixels = (ref["images"] as! [Int]).map { UInt8($0) }
+            let images = ImageSet(count: ref["count"] as! Int, height: 8, width: 8, channels: 1, pixels: pixels)
+            let expected = (ref["logits"] as! [Double]).map { Float($0) }
+            let got = inferenceLogits(model, images)
+            #expect(got.count == expected.count)
+            for (g, e) in zip(got, expected) { #expect(abs(g - e) <= 1e-4 * max(1, abs(e)), "\(g) vs \(e)") }
+            #expect(model.parentNames == ["small", "large"])
+            #expect(model.fineNames.count == 6)
+            #expect(model.clusters[1].fineLabel == nil && model.clusters[1].fineName == nil)
+            #expect(model.clusters[2].fineName == "two")
+            #expect(model.gar == GARConfig(scope: .perParent, symmetric: true, cA: 0.5, cB: 2, cF: 1e-6, frobenius: .mean, epsilon: 1e-7))
+            #expect(model.preprocessing.offset == -0.5)
+            #expect(model.settings?.optimizer.kind == .adam)
+            #expect(model.settings?.seed == 42)
+            #expect(model.history.count == 2)
+            #expect(model.history[0].purity == nil && model.history[1].purity == 0.5)
+            #expect(model.history[0].clustersUsed == nil && model.history[1].clustersUsed == 5)
+        }
+    }
+}
