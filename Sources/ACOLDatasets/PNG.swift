@@ -1,0 +1,146 @@
+import Foundation
+internal import CPNG
+
+// PNG through libpng's simplified API (png_image_*): errors come back as a return code and
+// png_image.message, so no setjmp/longjmp crosses Swift frames.
+
+/// What a PNG file's IHDR chunk says (read without libpng, from the first 33 bytes).
+struct PNGHeader {
+    var width: Int, height: Int, bitDepth: Int, colorType: Int
+    /// Channels of the decoded image (palette: 3; a tRNS chunk, not seen here, adds alpha).
+    var channels: Int {
+        switch colorType { case 0: return 1; case 4: return 2; case 6: return 4; default: return 3 }
+    }
+
+    /// Largest side accepted, and largest number of pixels (256 MB of RGBA).
+    static let maxSide = 16384
+    static let maxPixels = 1 << 26
+
+    /// Reads and checks the signature and the IHDR chunk: magic, then dimensions, then that the
+    /// file is large enough for them (deflate expands at most about 1032:1).
+    static func read(_ path: String) throws -> PNGHeader {
+        let b = try readPrefix(path, 33)
+        guard b.count >= 8, b.starts(with: Detect.pngSignature) else {
+            let printable = b.count >= 4 && b.prefix(8).allSatisfy { (0x20..<0x7F).contains($0) || $0 == 0x0A || $0 == 0x09 }
+            let found = printable ? "text '\(String(decoding: b.prefix(16).filter { $0 >= 0x20 }, as: UTF8.self))...'" : describeBytes(b)
+            throw DatasetError.notPNG(path: path, found: found)
+        }
+        guard b.count == 33, Array(b[12..<16]) == Array("IHDR".utf8), be32(b, 8) == 13 else {
+            throw DatasetError.notPNG(path: path, found: "a PNG signature without a complete IHDR chunk (\(b.count) bytes)")
+        }
+        let h = PNGHeader(width: Int(be32(b, 16)), height: Int(be32(b, 20)), bitDepth: Int(b[24]), colorType: Int(b[25]))
+        guard (1...maxSide).contains(h.width), (1...maxSide).contains(h.height), h.width * h.height <= maxPixels else {
+            throw DatasetError.badHeader(path: path, expected: "a PNG of sides 1...\(maxSide) and at most \(maxPixels) pixels",
+                                         found: "\(h.width)x\(h.height)")
+        }
+        guard [0, 2, 3, 4, 6].contains(h.colorType), [1, 2, 4, 8, 16].contains(h.bitDepth) else {
+            throw DatasetError.badHeader(path: path, expected: "a PNG colour type 0, 2, 3, 4 or 6 and bit depth 1...16",
+                                         found: "colour type \(h.colorType), bit depth \(h.bitDepth)")
+        }
+        let samples = h.colorType == 3 ? 1 : h.channels
+        let raw = h.height * (1 + (h.width * samples * h.bitDepth + 7) / 8)
+        let size = try fileSize(path)
+        if raw / maxDeflateRatio > size {
+            throw DatasetError.truncated(path: path, expected: "at least \(raw / maxDeflateRatio) bytes for a \(h.width)x\(h.height) PNG",
+                                         found: "\(size) bytes")
+        }
+        return h
+    }
+}
+
+/// Decodes PNG files (grey, grey+alpha, RGB, RGBA, palette, 1...16 bits) into 8-bit pixels.
+public enum PNGDecoder {
+    /// Decodes `path` into row-major HWC u8 pixels with `channels` channels (1 grey, 2 grey+alpha,
+    /// 3 RGB, 4 RGBA; nil: those of the file, palette images giving RGB or RGBA).
+    /// 16-bit samples are scaled to 8 bits (v / 257, rounded) without a gamma change; conversions
+    /// between channel counts follow docs/importers.md (luma 601 for grey, alpha dropped or 255).
+    public static func decode(path: String, channels: Int? = nil) throws
+        -> (height: Int, width: Int, channels: Int, pixels: [UInt8]) {
+        if let c = channels, !(1...4).contains(c) {
+            throw DatasetError.invalidOption("channels must be 1, 2, 3 or 4, found \(c)")
+        }
+        _ = try PNGHeader.read(path)
+        var image = png_image()
+        image.version = acol_png_image_version()
+        guard png_image_begin_read_from_file(&image, path) != 0 else {
+            let m = message(&image)
+            png_image_free(&image)
+            throw DatasetError.notPNG(path: path, found: "a file libpng cannot read (\(m))")
+        }
+        let w = Int(image.width), h = Int(image.height)
+        guard (1...PNGHeader.maxSide).contains(w), (1...PNGHeader.maxSide).contains(h), w * h <= PNGHeader.maxPixels else {
+            png_image_free(&image)
+            throw DatasetError.badHeader(path: path, expected: "a PNG of sides 1...\(PNGHeader.maxSide)", found: "\(w)x\(h)")
+        }
+        // 16-bit files without gAMA/sRGB are otherwise taken as linear and gamma-encoded on the
+        // way to 8 bits; treating them as sRGB keeps v16 / 257 = v8.
+        image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
+        let native = image.format & (UInt32(PNG_FORMAT_FLAG_ALPHA) | UInt32(PNG_FORMAT_FLAG_COLOR))
+        let nc = (native & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1) + (native & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0 ? 1 : 0)
+        image.format = native
+        var px = [UInt8](repeating: 0, count: w * h * nc)
+        let ok = px.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        guard ok != 0 else {
+            let m = message(&image)
+            png_image_free(&image)
+            throw DatasetError.notPNG(path: path, found: "a damaged PNG (libpng: \(m))")
+        }
+        let tc = channels ?? nc
+        if tc != nc {
+            px = transformBatch(px, count: 1, from: Shape(height: h, width: w, channels: nc),
+                                to: Shape(height: h, width: w, channels: tc), resize: .none)
+        }
+        return (h, w, tc, px)
+    }
+
+    /// Height, width and channels of a PNG without decoding its pixels (palette + tRNS counts as RGBA).
+    public static func info(path: String) throws -> (height: Int, width: Int, channels: Int) {
+        _ = try PNGHeader.read(path)
+        var image = png_image()
+        image.version = acol_png_image_version()
+        guard png_image_begin_read_from_file(&image, path) != 0 else {
+            let m = message(&image)
+            png_image_free(&image)
+            throw DatasetError.notPNG(path: path, found: "a file libpng cannot read (\(m))")
+        }
+        defer { png_image_free(&image) }
+        let f = image.format
+        let c = (f & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1) + (f & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0 ? 1 : 0)
+        return (Int(image.height), Int(image.width), c)
+    }
+
+    static func message(_ image: inout png_image) -> String {
+        withUnsafeBytes(of: &image.message) { b in
+            String(decoding: b.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}
+
+/// Writes 8-bit PNG files.
+public enum PNGEncoder {
+    /// Writes row-major HWC u8 `pixels` (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA channels) to `path`,
+    /// atomically: a temporary file in the same folder, renamed over `path` once complete.
+    public static func write(path: String, width: Int, height: Int, channels: Int, pixels: [UInt8]) throws {
+        guard (1...4).contains(channels) else { throw DatasetError.invalidOption("channels must be 1, 2, 3 or 4, found \(channels)") }
+        guard width >= 1, height >= 1, width <= 1 << 24, height <= 1 << 24 else {
+            throw DatasetError.invalidOption("a PNG needs a size of at least 1x1, found \(width)x\(height)")
+        }
+        guard pixels.count == width * height * channels else {
+            throw DatasetError.invalidOption("expected \(width * height * channels) bytes for a \(width)x\(height)x\(channels) image, found \(pixels.count)")
+        }
+        var image = png_image()
+        image.version = acol_png_image_version()
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = (channels >= 3 ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (channels % 2 == 0 ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
+        let tmp = temporaryPath(for: path)
+        let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, tmp, 0, $0.baseAddress, 0, nil) }
+        guard ok != 0 else {
+            let m = PNGDecoder.message(&image)
+            png_image_free(&image)
+            unlink(tmp)
+            throw DatasetError.cannotWrite(path: path, reason: m.isEmpty ? "libpng failed" : m)
+        }
+        try commitTemporary(tmp, to: path)
+    }
+}

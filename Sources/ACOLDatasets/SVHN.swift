@@ -1,0 +1,315 @@
+import Foundation
+import ACOL
+
+// MATLAB level 5 MAT-files (as SVHN's train_32x32.mat / test_32x32.mat, or scipy.io.savemat):
+// a 128-byte header (116 bytes of text, 8 bytes subsystem offset, version 0x0100, endian
+// indicator "IM" for little-endian files), then data elements: an 8-byte tag (type u32, size
+// u32; or a "small" tag with the size in the upper 16 bits and 4 bytes of data) and the data,
+// padded to 8 bytes. A variable is a miMATRIX element (array flags, dimensions, name, real
+// part), possibly wrapped in a miCOMPRESSED element (a zlib stream of the miMATRIX element).
+// MATLAB 7.3 files are HDF5 and are refused with a message.
+
+enum MAT {
+    static let miINT8: UInt32 = 1, miUINT8: UInt32 = 2, miINT16: UInt32 = 3, miUINT16: UInt32 = 4
+    static let miINT32: UInt32 = 5, miUINT32: UInt32 = 6, miSINGLE: UInt32 = 7, miDOUBLE: UInt32 = 9
+    static let miINT64: UInt32 = 12, miUINT64: UInt32 = 13, miMATRIX: UInt32 = 14, miCOMPRESSED: UInt32 = 15
+    static let mxUINT8_CLASS: UInt32 = 9
+
+    static func elementSize(_ t: UInt32) -> Int? {
+        switch t {
+        case miINT8, miUINT8: return 1
+        case miINT16, miUINT16: return 2
+        case miINT32, miUINT32, miSINGLE: return 4
+        case miDOUBLE, miINT64, miUINT64: return 8
+        default: return nil
+        }
+    }
+    static let classNames: [UInt32: String] = [1: "cell", 2: "struct", 3: "object", 4: "char", 5: "sparse", 6: "double",
+        7: "single", 8: "int8", 9: "uint8", 10: "int16", 11: "uint16", 12: "int32", 13: "uint32", 14: "int64", 15: "uint64"]
+}
+
+/// One variable of a MAT-file: its header, and how to get a stream positioned at its data.
+struct MATVariable {
+    var name: String
+    var classID: UInt32
+    var dims: [Int]
+    var dataType: UInt32
+    var dataBytes: Int
+    var compressed: Bool
+    /// A stream positioned at the first byte of the real part.
+    var open: () throws -> ByteStream
+    var count: Int { dims.reduce(1, *) }
+    var className: String { MAT.classNames[classID] ?? "class \(classID)" }
+}
+
+/// Reads the header and the variable headers of a MAT-file (no variable data).
+struct MATFile {
+    let path: String
+    let bigEndian: Bool
+    var variables: [MATVariable] = []
+
+    init(_ path: String) throws {
+        self.path = path
+        let size = try fileSize(path)
+        let head = try readPrefix(path, 128)
+        let text = String(decoding: head.prefix(116), as: UTF8.self)
+        guard head.count >= 6, text.hasPrefix("MATLAB") else {
+            throw DatasetError.badMagic(path: path, expected: "a MATLAB .mat file (header text 'MATLAB 5.0 MAT-file')", found: describeBytes(head))
+        }
+        if text.hasPrefix("MATLAB 7.3") || (head.count == 128 && head[126] == 0 && head[127] == 0 && text.contains("HDF5")) {
+            throw DatasetError.unsupported(path: path, expected: "a MATLAB v5 .mat file (save -v7, or scipy.io.savemat)",
+                                           found: "a MATLAB 7.3 file, which is HDF5 (re-save it with save(..., '-v7') or convert it with h5py)")
+        }
+        guard head.count == 128 else {
+            throw DatasetError.truncated(path: path, expected: "a 128-byte MAT-file header", found: "\(head.count) bytes")
+        }
+        if head[126] == UInt8(ascii: "I") && head[127] == UInt8(ascii: "M") { bigEndian = false }
+        else if head[126] == UInt8(ascii: "M") && head[127] == UInt8(ascii: "I") { bigEndian = true }
+        else {
+            throw DatasetError.badHeader(path: path, expected: "endian indicator 'IM' or 'MI' at bytes 126-127",
+                                         found: describeBytes(Array(head[126...127])))
+        }
+        let file = try PlainFile(path)
+        defer { file.close() }
+        var offset = 128
+        while offset < size {
+            guard size - offset >= 8 else {
+                throw DatasetError.truncated(path: path, expected: "an 8-byte element tag at byte \(offset)", found: "\(size - offset) bytes")
+            }
+            try file.seek(to: offset)
+            let tag = try file.readBytes(8, what: "element tag")
+            let type = u32(tag, 0), n = Int(u32(tag, 4))
+            let dataStart = offset + 8
+            guard n <= size - dataStart else {
+                throw DatasetError.wrongLength(path: path, expectedBytes: dataStart + n, foundBytes: size)
+            }
+            if type == MAT.miMATRIX {
+                let sub = try PlainFile(path)
+                defer { sub.close() }
+                try sub.seek(to: dataStart)
+                var consumed = 0
+                if n > 0, var v = try readMatrixHeader(sub, consumed: &consumed, limit: n, compressed: false) {
+                    let dataOffset = dataStart + consumed
+                    let p = path
+                    v.open = { let f = try PlainFile(p); try f.seek(to: dataOffset); return f }
+                    guard v.dataBytes <= n - consumed else {
+                        throw DatasetError.truncated(path: path, expected: "\(v.dataBytes) data bytes for variable '\(v.name)'", found: "\(n - consumed) in its element")
+                    }
+                    variables.append(v)
+                }
+                offset = dataStart + ((n + 7) & ~7)
+            } else if type == MAT.miCOMPRESSED {
+                let p = path
+                let z = try InflateStream(path: path, offset: dataStart, length: n)
+                defer { z.close() }
+                let inner = try z.readBytes(8, what: "the tag inside a compressed element")
+                if u32(inner, 0) == MAT.miMATRIX {
+                    var consumed = 0
+                    let innerSize = Int(u32(inner, 4))
+                    if innerSize > 0, var v = try readMatrixHeader(z, consumed: &consumed, limit: innerSize, compressed: true) {
+                        // A deflate stream cannot expand more than about 1032:1.
+                        guard v.dataBytes / maxDeflateRatio <= n else {
+                            throw DatasetError.badHeader(path: path, expected: "at least \(v.dataBytes / maxDeflateRatio) compressed bytes for variable '\(v.name)' of \(v.dims)",
+                                                         found: "\(n)")
+                        }
+                        let skip = consumed
+                        v.open = {
+                            let s = try InflateStream(path: p, offset: dataStart, length: n)
+                            try s.skip(8 + skip, what: "variable header")
+                            return s
+                        }
+                        variables.append(v)
+                    }
+                }
+                offset = dataStart + n   // compressed elements are not padded
+            } else {
+                offset = dataStart + ((n + 7) & ~7)
+            }
+        }
+    }
+
+    func u32(_ b: [UInt8], _ i: Int) -> UInt32 {
+        bigEndian ? be32(b, i) : UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+    }
+
+    /// Reads a sub-element tag: (type, size, inline data for small elements).
+    private func readTag(_ s: ByteStream, consumed: inout Int) throws -> (UInt32, Int, [UInt8]?) {
+        let t = try s.readBytes(8, what: "a sub-element tag")
+        consumed += 8
+        let first = u32(t, 0)
+        if first >> 16 != 0 {
+            return (first & 0xFFFF, Int(first >> 16), Array(t[4..<8]))
+        }
+        return (first, Int(u32(t, 4)), nil)
+    }
+
+    /// Array flags, dimensions, name and the real part's tag of a miMATRIX element
+    /// (nil for arrays without a numeric real part: cells, structs, empty arrays).
+    private func readMatrixHeader(_ s: ByteStream, consumed: inout Int, limit: Int, compressed: Bool) throws -> MATVariable? {
+        func padded(_ n: Int) -> Int { (n + 7) & ~7 }
+        // array flags
+        let (ft, fn, _) = try readTag(s, consumed: &consumed)
+        guard ft == MAT.miUINT32, fn == 8 else {
+            throw DatasetError.badHeader(path: path, expected: "array flags (miUINT32, 8 bytes) in a matrix element", found: "type \(ft), \(fn) bytes")
+        }
+        let flags = try s.readBytes(8, what: "array flags"); consumed += 8
+        let classID = u32(flags, 0) & 0xFF
+        let complex = u32(flags, 0) & 0x0800 != 0
+        // dimensions
+        let (dt, dn, dsmall) = try readTag(s, consumed: &consumed)
+        guard dt == MAT.miINT32, dn % 4 == 0, (8...128).contains(dn) else {
+            throw DatasetError.badHeader(path: path, expected: "2 to 32 dimensions (miINT32)", found: "type \(dt), \(dn) bytes")
+        }
+        let dimBytes = try dsmall ?? s.readBytes(padded(dn), what: "dimensions")
+        if dsmall == nil { consumed += padded(dn) }
+        let dims = (0..<(dn / 4)).map { Int(Int32(bitPattern: u32(dimBytes, 4 * $0))) }
+        guard dims.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else {
+            throw DatasetError.badHeader(path: path, expected: "dimensions of 0...\(Int32.max)", found: "\(dims)")
+        }
+        // name
+        let (nt, nn, nsmall) = try readTag(s, consumed: &consumed)
+        guard nt == MAT.miINT8 || nt == MAT.miUINT8, nn <= 4096 else {
+            throw DatasetError.badHeader(path: path, expected: "an array name (miINT8)", found: "type \(nt), \(nn) bytes")
+        }
+        let nameBytes = try nsmall.map { Array($0.prefix(nn)) } ?? Array(s.readBytes(padded(nn), what: "array name").prefix(nn))
+        if nsmall == nil { consumed += padded(nn) }
+        let name = String(decoding: nameBytes, as: UTF8.self)
+        guard (6...15).contains(classID), !complex else { return nil }
+        if dims.contains(0) { return nil }
+        // real part
+        guard consumed + 8 <= limit else { return nil }
+        let (rt, rn, rsmall) = try readTag(s, consumed: &consumed)
+        guard let es = MAT.elementSize(rt) else {
+            throw DatasetError.badHeader(path: path, expected: "a numeric real part for variable '\(name)'", found: "data type \(rt)")
+        }
+        var count = 1
+        for d in dims {
+            let (p, o) = count.multipliedReportingOverflow(by: d)
+            guard !o, p <= 1 << 40 else { throw DatasetError.badHeader(path: path, expected: "a variable of at most 2^40 elements", found: "dimensions \(dims) for '\(name)'") }
+            count = p
+        }
+        guard rn == count * es else {
+            throw DatasetError.badHeader(path: path, expected: "\(count * es) data bytes for '\(name)' of \(dims.map(String.init).joined(separator: "x"))", found: "\(rn)")
+        }
+        _ = rsmall   // a small element holds at most 4 bytes; such variables are never images
+        if rsmall != nil { consumed -= 4 }   // its data are the 4 bytes after the tag's first word
+        return MATVariable(name: name, classID: classID, dims: dims, dataType: rt, dataBytes: rn, compressed: compressed,
+                           open: { throw DatasetError.cannotRead(path: "", reason: "") })
+    }
+}
+
+enum SVHN {
+    /// Checks every file's header and variables (X: HxWxCxN uint8, y: N labels) and reads the labels.
+    static func plan(_ files: [(path: String, split: String)], options: ConvertOptions) throws -> Plan {
+        var splits: [(name: String, sources: [ImageSource])] = []
+        var shape: Shape?
+        for (path, split) in files {
+            let src = try SVHNSource(path: path)
+            if let s = shape, s != src.shape {
+                throw DatasetError.inconsistentInputs(expected: "images of \(s)", found: "\(src.shape) in \(path)")
+            }
+            shape = src.shape
+            if let i = splits.firstIndex(where: { $0.name == split }) { splits[i].sources.append(src) } else { splits.append((split, [src])) }
+        }
+        return Plan(format: .svhn, shape: shape!, fineNames: options.classNames ?? ClassNames.digits, parents: nil,
+                    splits: Detect.ordered(splits), source: "svhn: " + files.map { Detect.baseName($0.path) }.joined(separator: ", "))
+    }
+}
+
+/// An SVHN .mat file: X (H x W x C x N, uint8, column-major) and y (N labels, 10 meaning 0).
+final class SVHNSource: ImageSource {
+    let path: String
+    let x: MATVariable
+    let labels: [Int32]
+    let shape: Shape
+    let count: Int
+
+    var name: String { path }
+    var expectedCount: Int { count }
+
+    init(path: String) throws {
+        self.path = path
+        let mat = try MATFile(path)
+        let names = mat.variables.map(\.name)
+        guard let x = mat.variables.first(where: { $0.name == "X" }) else {
+            throw DatasetError.unknownLayout(path: path, expected: "an SVHN file with variables X and y", found: "variables \(names)")
+        }
+        guard let y = mat.variables.first(where: { $0.name == "y" }) else {
+            throw DatasetError.unknownLayout(path: path, expected: "an SVHN file with variables X and y", found: "variables \(names)")
+        }
+        guard x.classID == MAT.mxUINT8_CLASS, x.dataType == MAT.miUINT8 else {
+            throw DatasetError.badHeader(path: path, expected: "X of class uint8", found: "class \(x.className)")
+        }
+        var d = x.dims
+        if d.count == 3 { d.append(1) }
+        guard d.count == 4, (1...16384).contains(d[0]), (1...16384).contains(d[1]), (1...4).contains(d[2]) else {
+            throw DatasetError.badHeader(path: path, expected: "X of dimensions H x W x C x N (C of 1...4)", found: x.dims.map(String.init).joined(separator: " x "))
+        }
+        self.x = x
+        shape = Shape(height: d[0], width: d[1], channels: d[2])
+        count = d[3]
+        guard y.dims.count == 2, y.dims.contains(1) || y.count == count else {
+            throw DatasetError.badHeader(path: path, expected: "y of dimensions N x 1", found: y.dims.map(String.init).joined(separator: " x "))
+        }
+        guard y.count == count else {
+            throw DatasetError.countMismatch(path: path, expected: count, found: y.count, reference: "X in the same file")
+        }
+        // Read y (its size is bounded by the file checks above).
+        let s = try y.open()
+        defer { s.close() }
+        let es = MAT.elementSize(y.dataType)!
+        let raw = try s.readBytes(y.dataBytes, what: "the \(count) labels of y")
+        var out = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            var bits: UInt64 = 0
+            for k in 0..<es { bits |= UInt64(raw[i * es + k]) << (8 * (mat.bigEndian ? es - 1 - k : k)) }
+            let v: Double
+            switch y.dataType {
+            case MAT.miDOUBLE: v = Double(bitPattern: bits)
+            case MAT.miSINGLE: v = Double(Float(bitPattern: UInt32(bits)))
+            case MAT.miINT8: v = Double(Int8(truncatingIfNeeded: bits))
+            case MAT.miINT16: v = Double(Int16(truncatingIfNeeded: bits))
+            case MAT.miINT32: v = Double(Int32(truncatingIfNeeded: bits))
+            case MAT.miINT64: v = Double(Int64(bitPattern: bits))
+            default: v = Double(bits)
+            }
+            guard v.isFinite, v == v.rounded(), v >= 0, v <= 10 else {
+                throw DatasetError.labelOutOfRange(path: path, index: i, value: v.isFinite && abs(v) < 1e15 ? Int(v) : -1, valid: 0...10)
+            }
+            out[i] = Int32(v) % 10   // 10 means the digit 0
+        }
+        labels = out
+    }
+
+    func stream(target: Target, batchSize: Int, body: (ImageSet) throws -> Void) throws {
+        let s = try x.open()
+        defer { s.close() }
+        let (h, w, c) = (shape.height, shape.width, shape.channels)
+        let size = shape.size
+        var start = 0
+        var raw = [UInt8](repeating: 0, count: min(batchSize, count) * size)
+        while start < count {
+            let m = min(batchSize, count - start)
+            try raw.withUnsafeMutableBytes { try s.readExactly(UnsafeMutableRawBufferPointer(rebasing: $0[0..<(m * size)]), what: "images \(start)..<\(start + m) of X") }
+            var px = [UInt8](repeating: 0, count: m * size)
+            raw.withUnsafeBufferPointer { src in
+                px.withUnsafeMutableBufferPointer { dst in
+                    // column-major (row r, column q, channel k) at r + H q + H W k -> row-major HWC
+                    for i in 0..<m {
+                        let sp = src.baseAddress! + i * size, dp = dst.baseAddress! + i * size
+                        for k in 0..<c {
+                            for q in 0..<w {
+                                let col = sp + h * q + h * w * k
+                                for r in 0..<h { dp[(r * w + q) * c + k] = col[r] }
+                            }
+                        }
+                    }
+                }
+            }
+            px = transformBatch(px, count: m, from: shape, to: target.shape, resize: target.resize)
+            try body(ImageSet(count: m, height: target.shape.height, width: target.shape.width, channels: target.shape.channels,
+                              pixels: px, fineLabels: Array(labels[start..<(start + m)])))
+            start += m
+        }
+    }
+}

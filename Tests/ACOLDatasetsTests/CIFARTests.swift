@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import ACOL
+import ACOLDatasets
+
+/// The fixture formula (Scripts/make_dataset_fixtures.py): record g, pixel (y, x, c).
+func cifarPixel(_ g: Int, _ y: Int, _ x: Int, _ c: Int) -> UInt8 { UInt8((g * 31 + y * 8 + x * 5 + c * 70) % 256) }
+
+func expectCIFARPixels(_ set: ImageSet, records: [Int]) {
+    #expect(set.height == 32 && set.width == 32 && set.channels == 3)
+    for (i, g) in records.enumerated() {
+        for (y, x) in [(0, 0), (0, 31), (5, 17), (31, 0), (31, 31)] {
+            for c in 0..<3 {
+                #expect(set.pixels[i * 3072 + (y * 32 + x) * 3 + c] == cifarPixel(g, y, x, c), "record \(g) (\(y), \(x), \(c))")
+            }
+        }
+    }
+}
+
+@Suite struct CIFARTests {
+    @Test func cifar10Folder() throws {
+        // the parent folder holding cifar-10-batches-bin/ is found too
+        for input in [fixture("cifar/cifar-10-batches-bin"), fixture("cifar")] {
+            let (sink, summary) = try convert([input], ConvertOptions(format: input.hasSuffix("cifar") ? .cifar10 : nil, batchSize: 2))
+            let train = try #require(sink.split("train")), test = try #require(sink.split("test"))
+            #expect(train.count == 5 && test.count == 2)
+            #expect(train.fineLabels == [0, 3, 6, 9, 2])
+            #expect(test.fineLabels == [9, 8])
+            expectCIFARPixels(train, records: [0, 1, 2, 3, 4])
+            expectCIFARPixels(test, records: [100, 101])
+            #expect(summary.labels.fineNames == ClassNames.cifar10)
+            #expect(summary.format == .cifar10)
+            #expect(summary.split("train")?.perClass == [1, 0, 1, 1, 0, 0, 1, 0, 0, 1])
+        }
+    }
+
+    @Test func cifar100FolderBringsItsParents() throws {
+        let (sink, summary) = try convert([fixture("cifar/cifar-100-binary")])
+        let train = try #require(sink.split("train")), test = try #require(sink.split("test"))
+        #expect(train.fineLabels == [0, 4, 99, 0] && train.coarseLabels == [4, 0, 13, 4])
+        #expect(test.fineLabels == [98, 4] && test.coarseLabels == [14, 0])
+        expectCIFARPixels(train, records: [200, 201, 202, 203])
+        expectCIFARPixels(test, records: [300, 301])
+        let l = summary.labels
+        #expect(l.fineNames.count == 100 && l.parentNames.count == 20)
+        #expect(l.fineNames[0] == "apple" && l.fineNames[99] == "worm" && l.parentNames[13] == "non-insect_invertebrates")
+        #expect(l.parentOfFine == ClassNames.cifar100ParentOfFine)
+        #expect(Set(ClassNames.cifar100Fine).count == 100)
+        #expect((0..<20).allSatisfy { p in l.parentOfFine.filter { $0 == p }.count == 5 })
+        #expect(summary.split("train")?.perParent[4] == 2)
+        #expect(summary.warnings.isEmpty)
+    }
+
+    @Test func explicitFilesGoToSplitsByName() throws {
+        let d = fixture("cifar/cifar-10-batches-bin/")
+        let (sink, _) = try convert([d + "test_batch.bin", d + "data_batch_2.bin"])
+        #expect(sink.splits.map(\.name) == ["train", "test"])
+        #expect(sink.split("train")?.fineLabels == [9, 2])
+        let (one, _) = try convert([d + "data_batch_1.bin", d + "test_batch.bin"], ConvertOptions(split: "all"))
+        #expect(one.splits.map(\.name) == ["all"] && one.split("all")?.count == 5)
+    }
+
+    @Test func badCIFARFiles() throws {
+        try withTempDir { dir in
+            var rec = [UInt8](repeating: 7, count: 3073); rec[0] = 3
+            try write(rec + rec.dropLast(100), dir + "/a/data_batch_1.bin")
+            guard case .truncated(_, let e, let f)? = conversionError([dir + "/a"]) else { Issue.record("no truncated"); return }
+            #expect(e.contains("3073-byte") && f.contains("1 records and 2973 bytes"))
+            rec[0] = 10
+            try write(rec + rec, dir + "/b/data_batch_1.bin")
+            #expect(conversionError([dir + "/b"]) == .labelOutOfRange(path: dir + "/b/data_batch_1.bin", index: 0, value: 10, valid: 0...9))
+            // CIFAR-100: coarse 20 is out of range; a fine class under two superclasses is refused
+            var r100 = [UInt8](repeating: 1, count: 3074); r100[0] = 20; r100[1] = 5
+            try write(r100, dir + "/c/train.bin")
+            #expect(conversionError([dir + "/c"]) == .labelOutOfRange(path: dir + "/c/train.bin", index: 0, value: 20, valid: 0...19))
+            var r1 = r100; r1[0] = 6; var r2 = r100; r2[0] = 7
+            try write(r1 + r2, dir + "/d/train.bin")
+            guard case .labelMismatch(_, let exp, let found)? = conversionError([dir + "/d"]) else { Issue.record("no mismatch"); return }
+            #expect(exp.contains("fine class 5 in superclass 6") && found == "superclass 7 in record 1")
+            try write([], dir + "/e/test_batch.bin")
+            guard case .truncated? = conversionError([dir + "/e"]) else { Issue.record("empty batch"); return }
+        }
+    }
+}
