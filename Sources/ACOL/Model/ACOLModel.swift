@@ -7,14 +7,18 @@ public final class ACOLModel {
     public var parentNames: [String]
     /// Names of the fine classes, when known (used by the cluster mapping).
     public var fineNames: [String]
+    /// The parent of each fine class (index into `parentNames`), when the model was trained with
+    /// a fine-to-parent mapping; lets evaluation derive coarse labels from fine ones.
+    public var parentOfFine: [Int]
     /// What each output node was found to be (empty until computed with fine labels).
     public var clusters: [ClusterInfo]
     public var settings: TrainingSettings?
     public var history: [EpochRecord]
 
     public init(network: Network, gar: GARConfig, preprocessing: Preprocessing, parentNames: [String] = [],
-                fineNames: [String] = [], clusters: [ClusterInfo] = [], settings: TrainingSettings? = nil,
-                history: [EpochRecord] = []) {
+                fineNames: [String] = [], parentOfFine: [Int] = [], clusters: [ClusterInfo] = [],
+                settings: TrainingSettings? = nil, history: [EpochRecord] = []) {
+        self.parentOfFine = parentOfFine
         self.network = network; self.gar = gar; self.preprocessing = preprocessing
         self.parentNames = parentNames.isEmpty ? (0..<network.spec.head.parents).map { "parent \($0)" } : parentNames
         self.fineNames = fineNames; self.clusters = clusters; self.settings = settings; self.history = history

@@ -1,0 +1,100 @@
+import ArgumentParser
+import ACOL
+import ACOLDatasets
+import ACOLHDF5
+import Foundation
+
+struct Montage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a PNG with one row per cluster of its most confident images, labelled.",
+        discussion: """
+        Each row starts with the cluster's number, its parent, the majority fine label on the data
+        and that label's share, then the images the model assigned to the cluster most confidently.
+
+        Example:
+          acol montage model.h5 mnist.h5 -o clusters.png --per-cluster 12
+        """)
+
+    @Argument(help: "The model file.")
+    var model: String
+
+    @Argument(help: "The data-set file to draw images from.")
+    var data: String
+
+    @Option(name: .shortAndLong, help: "The PNG file to write.")
+    var output: String
+
+    @Option(help: "Images per cluster.")
+    var perCluster: Int = 10
+
+    @Option(help: "The split to draw from (default: test when present).")
+    var split: String?
+
+    @Option(help: "Pixel scale of the images.")
+    var scale: Int = 2
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if perCluster < 1 || perCluster > 100 { throw ValidationError("--per-cluster must be in 1...100") }
+        if scale < 1 || scale > 8 { throw ValidationError("--scale must be in 1...8") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            Threads.set(threads)
+            try requireFile(model)
+            let m = try ModelFile.load(model)
+            let (set, _) = try loadSplit(for: m, data: data, split: split)
+            let bar = ProgressBar("scoring")
+            let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames) { d, t in bar.update(d, t) }
+            bar.finish()
+            let n = m.head.nodes
+            var best = [[Int]](repeating: [], count: n)
+            for i in 0..<set.count { best[ev.assignments[i]].append(i) }
+            for j in 0..<n {
+                best[j].sort { ev.confidences[$0] > ev.confidences[$1] }
+                best[j] = Array(best[j].prefix(perCluster))
+            }
+            let labels = ev.clusters.map { c -> String in
+                let fine = c.fineLabel.map { l in c.fineName ?? "\(l)" } ?? "-"
+                return String(format: "%d P%d %@ %.0f%%", c.node, c.parent, fine, c.share * 100)
+            }
+            try draw(set: set, rows: best, labels: labels)
+            Console.out("wrote \(output): \(n) clusters x up to \(perCluster) images (\(set.count) images scored)")
+        }
+    }
+
+    func draw(set: ImageSet, rows: [[Int]], labels: [String]) throws {
+        let ch = set.channels == 1 ? 1 : 3
+        let ih = set.height * scale, iw = set.width * scale
+        let gap = 2 * scale
+        let textScale = max(1, min(3, ih / 10))
+        let labelW = (labels.map { BitmapFont.measure($0, scale: textScale) }.max() ?? 0) + 2 * gap
+        let width = labelW + perCluster * (iw + gap) + gap
+        let rowH = max(ih, BitmapFont.height * textScale) + gap
+        let height = rows.count * rowH + gap
+        var canvas = [UInt8](repeating: 24, count: width * height * ch)
+        for (r, idx) in rows.enumerated() {
+            let y0 = gap + r * rowH
+            BitmapFont.draw(labels[r], into: &canvas, canvasWidth: width, canvasHeight: height, channels: ch,
+                            x: gap, y: y0 + (ih - BitmapFont.height * textScale) / 2, scale: textScale, value: 235)
+            for (k, i) in idx.enumerated() {
+                let x0 = labelW + k * (iw + gap)
+                let base = i * set.imageSize
+                for y in 0..<ih {
+                    for x in 0..<iw {
+                        let sy = y / scale, sx = x / scale
+                        let src = base + (sy * set.width + sx) * set.channels
+                        let dst = ((y0 + y) * width + x0 + x) * ch
+                        if ch == 1 { canvas[dst] = set.pixels[src] } else {
+                            for c in 0..<3 { canvas[dst + c] = set.pixels[src + min(c, set.channels - 1)] }
+                        }
+                    }
+                }
+            }
+        }
+        try PNGEncoder.write(path: output, width: width, height: height, channels: ch, pixels: canvas)
+    }
+}

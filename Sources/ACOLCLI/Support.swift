@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Errors of the command-line layer (problems with arguments and files that the libraries do not
+/// cover). Library errors pass through unchanged and are printed the same way.
+public enum CLIError: Error, LocalizedError, Equatable {
+    /// A file or folder cannot be used for the reason given.
+    case file(String, String)
+    /// An option value that cannot be used.
+    case option(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .file(let path, let problem): return "\(path): \(problem)"
+        case .option(let s): return s
+        }
+    }
+}
+
+enum Console {
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+    static var stdoutIsTerminal: Bool { isatty(1) == 1 }
+
+    static func error(_ s: String) { FileHandle.standardError.write(Data(("acol: error: " + s + "\n").utf8)) }
+    static func warn(_ s: String) { FileHandle.standardError.write(Data(("acol: warning: " + s + "\n").utf8)) }
+    static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+    static func out(_ s: String) {
+        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    }
+}
+
+/// Runs a command body; a library or file error becomes one line on standard error and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CleanExit {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        Console.error(oneLine(error))
+        throw ExitCode.failure
+    }
+}
+
+func oneLine(_ error: Error) -> String {
+    let text = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+    return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+}
+
+/// A progress bar on standard error, drawn only when standard error is a terminal.
+final class ProgressBar {
+    let label: String
+    let enabled: Bool
+    private var last = Date.distantPast
+    private let start = Date()
+    private var drawn = false
+
+    init(_ label: String, enabled: Bool = Console.stderrIsTerminal) {
+        self.label = label; self.enabled = enabled
+    }
+
+    func update(_ done: Int, _ total: Int?, extra: String = "") {
+        guard enabled else { return }
+        let now = Date()
+        if now.timeIntervalSince(last) < 0.1 && done != total { return }
+        last = now
+        let elapsed = now.timeIntervalSince(start)
+        var line = "\r\(label) "
+        if let total, total > 0 {
+            let frac = min(1, Double(done) / Double(total))
+            let width = 30
+            let filled = Int(frac * Double(width))
+            line += "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
+            line += String(format: " %3.0f%% %d/%d", frac * 100, done, total)
+            if done > 0 && frac < 1 {
+                line += String(format: " eta %.0fs", elapsed / frac - elapsed)
+            }
+        } else {
+            line += "\(done)"
+        }
+        line += String(format: " %.1fs", elapsed) + (extra.isEmpty ? "" : " " + extra) + "\u{1B}[K"
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    /// Clears the bar's line.
+    func finish() {
+        guard enabled, drawn else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        drawn = false
+    }
+}
+
+/// Pretty, key-sorted JSON of an Encodable value.
+func jsonText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+    let enc = JSONEncoder()
+    enc.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try enc.encode(value), as: UTF8.self)
+}
+
+func fmt(_ x: Double?, _ digits: Int = 4) -> String {
+    guard let x else { return "-" }
+    return String(format: "%.\(digits)f", x)
+}
+
+func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+func requireFile(_ path: String) throws {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw CLIError.file(path, "no such file")
+    }
+    if isDir.boolValue { throw CLIError.file(path, "is a folder, expected a file") }
+}
+
+/// Text columns padded to their widest cell.
+func table(_ header: [String], _ rows: [[String]], rightAlign: Set<Int> = []) -> String {
+    var w = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() where i < w.count { w[i] = max(w[i], c.count) } }
+    func line(_ r: [String]) -> String {
+        r.enumerated().map { i, c in
+            let pad = String(repeating: " ", count: max(0, w[i] - c.count))
+            return rightAlign.contains(i) ? pad + c : c + pad
+        }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
