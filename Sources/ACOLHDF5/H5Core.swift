@@ -655,8 +655,10 @@ public enum HDF5Library {
 
     /// The libhdf5 version this module runs against ("1.10.8").
     public static var version: String {
-        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
-        _ = H5get_libversion(&a, &b, &c)
-        return "\(a).\(b).\(c)"
+        H5Library.run {
+            var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
+            _ = H5get_libversion(&a, &b, &c)
+            return "\(a).\(b).\(c)"
+        }
     }
 }
