@@ -4,7 +4,8 @@ import Foundation
 /// An HDF5 file written beside its target under a temporary name (".name.h5.tmp-XXXXXXXX") and
 /// renamed over the target only when complete. On any error, `abort()` or deinit without
 /// `commit()`, the temporary file is removed: the target is never half-written, and an existing
-/// target is untouched until the rename (which is atomic on one file system).
+/// target is untouched until the rename (which is atomic on one file system). The first 512 bytes
+/// are an HDF5 user block holding the file's size and CRC-32 (see `FileChecksum`).
 final class AtomicH5File {
     let target: String
     let temporary: String
@@ -21,7 +22,7 @@ final class AtomicH5File {
         }
         let suffix = String(format: "%08x", UInt32.random(in: 0...UInt32.max))
         temporary = dir + "/." + url.lastPathComponent + ".tmp-" + suffix
-        file = try H5ID.createFile(temporary, reportAs: target)
+        file = try H5ID.createFile(temporary, reportAs: target, userBlock: FileChecksum.blockSize)
     }
 
     /// Flushes, closes, syncs and renames the temporary file over the target.
@@ -31,8 +32,7 @@ final class AtomicH5File {
             try file.flush()
             file.close()
             self.file = nil
-            let fd = open(temporary, O_RDONLY)
-            if fd >= 0 { _ = fsync(fd); _ = Foundation.close(fd) }
+            try FileChecksum.write(temporary, reportAs: target)   // also syncs the file to disk
             guard rename(temporary, target) == 0 else {
                 throw HDF5Error.io(path: target, operation: "rename from \(temporary)", reason: String(cString: strerror(errno)))
             }

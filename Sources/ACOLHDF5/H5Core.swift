@@ -234,9 +234,14 @@ extension H5ID {
         try H5ID.make(H5Fopen(path, acol_h5f_acc_rdonly(), h5pDefault), .file, path: path, name: "/", "H5Fopen (read-only)")
     }
 
-    static func createFile(_ path: String, reportAs: String) throws -> H5ID {
-        try H5ID.make(H5Fcreate(path, acol_h5f_acc_excl(), h5pDefault, h5pDefault), .file, path: reportAs, name: "/",
-                      "H5Fcreate")
+    /// Creates a new file (failing if it exists), with a user block of `userBlock` bytes (0 or a
+    /// power of two >= 512) in front of the HDF5 data.
+    static func createFile(_ path: String, reportAs: String, userBlock: Int = 0) throws -> H5ID {
+        let fcpl = try H5ID.make(H5Pcreate(acol_h5p_file_create()), .propertyList, path: reportAs, name: "fcpl", "H5Pcreate")
+        defer { fcpl.close() }
+        if userBlock > 0 { try check(H5Pset_userblock(fcpl.raw, hsize_t(userBlock)), reportAs, "H5Pset_userblock") }
+        return try H5ID.make(H5Fcreate(path, acol_h5f_acc_excl(), fcpl.raw, h5pDefault), .file, path: reportAs, name: "/",
+                             "H5Fcreate")
     }
 
     /// Opens an existing file for reading and writing (tests edit files in place with it).
@@ -650,8 +655,10 @@ public enum HDF5Library {
 
     /// The libhdf5 version this module runs against ("1.10.8").
     public static var version: String {
-        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
-        _ = H5get_libversion(&a, &b, &c)
-        return "\(a).\(b).\(c)"
+        H5Library.run {
+            var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
+            _ = H5get_libversion(&a, &b, &c)
+            return "\(a).\(b).\(c)"
+        }
     }
 }

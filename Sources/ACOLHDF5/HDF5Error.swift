@@ -9,6 +9,9 @@ public enum HDF5Error: Error, LocalizedError, Equatable {
     case fileNotFound(path: String)
     /// The file exists but is not an HDF5 file (no HDF5 signature).
     case notHDF5(path: String)
+    /// A file written by acol whose size or checksum (kept in its HDF5 user block) does not match:
+    /// truncated or corrupted after it was written.
+    case damaged(path: String, problem: String)
     /// An HDF5 file that is not of the kind asked for: `expected` is "acol-model" or
     /// "acol-dataset", `found` the root `format` attribute (nil when there is none: a foreign HDF5 file).
     case wrongFormat(path: String, expected: String, found: String?)
@@ -28,7 +31,7 @@ public enum HDF5Error: Error, LocalizedError, Equatable {
     /// The file the error is about.
     public var path: String {
         switch self {
-        case .fileNotFound(let p), .notHDF5(let p): return p
+        case .fileNotFound(let p), .notHDF5(let p), .damaged(let p, _): return p
         case .wrongFormat(let p, _, _), .unsupportedVersion(let p, _, _, _), .invalidContent(let p, _, _),
              .library(let p, _, _), .io(let p, _, _), .usage(let p, _): return p
         }
@@ -40,6 +43,8 @@ public enum HDF5Error: Error, LocalizedError, Equatable {
             return "\(p): no such file"
         case .notHDF5(let p):
             return "\(p): not an HDF5 file (no HDF5 signature found)"
+        case .damaged(let p, let problem):
+            return "\(p): damaged file: \(problem)"
         case .wrongFormat(let p, let expected, let found):
             let what = expected == ModelFile.formatName ? "an acol model file" :
                 expected == DatasetFile.formatName ? "an acol data-set file" : "'\(expected)'"

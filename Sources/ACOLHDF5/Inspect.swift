@@ -134,6 +134,7 @@ enum HDF5Files {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw HDF5Error.fileNotFound(path: path) }
         guard !isDir.boolValue else { throw HDF5Error.io(path: path, operation: "open", reason: "it is a folder, not a file") }
+        try FileChecksum.verify(path)
         let r = H5Fis_hdf5(path)
         if r == 0 { throw HDF5Error.notHDF5(path: path) }
         if r < 0 {
