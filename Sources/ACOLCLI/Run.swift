@@ -132,7 +132,7 @@ struct Run: ParsableCommand {
             for (i, path) in b.paths.enumerated() {
                 if let e = errs[i] {
                     failed += 1
-                    if !quiet { Console.warn("\(path): \(e)") }
+                    if !quiet { Console.warn(e.contains(path) ? e : "\(path): \(e)") }
                     text += format == .csv ? "\(csv(path)),,,,,,,\(csv(e))\n"
                                            : ((try? jsonText(RunError(path: path, error: e), pretty: false)) ?? "") + "\n"
                 } else if let o = predIndex[i] {

@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+@testable import ACOLCLI
+import ACOL
+import ACOLDatasets
+import ACOLHDF5
+
+@Suite("acol binary", .serialized)
+struct BinaryTests {
+    @Test func helpListsEverySubcommand() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["--help"], in: dir.url)
+        #expect(r.status == 0)
+        for sub in ["convert", "train", "eval", "inspect", "run", "montage"] {
+            #expect(r.stdout.contains("  \(sub) "), "help lists \(sub)")
+        }
+        #expect(r.stdout.contains("USAGE: acol <subcommand>"))
+    }
+
+    @Test func versionPrintsTheVersion() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["--version"], in: dir.url)
+        #expect(r.status == 0)
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == ACOLCommand.version)
+    }
+
+    @Test(arguments: ["convert", "train", "eval", "inspect", "run", "montage"])
+    func everySubcommandHelpHasAnExample(_ sub: String) throws {
+        let dir = try TempDir()
+        let r = try CLI.run([sub, "--help"], in: dir.url)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("acol \(sub) "), "\(sub) --help shows a real example")
+    }
+
+    @Test func convertWritesADataSetAndASummary() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["convert", CLI.mnistFixture, "--parents", "0-4:low,5-9:high", "-o", "d.h5"], in: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("wrote d.h5: 4000 images, 28x28x1"))
+        #expect(r.stdout.contains("split train: 3000 images"))
+        #expect(!r.stderr.contains("["), "no progress bar when standard error is not a terminal")
+        let reader = try DatasetReader(path: dir.path("d.h5"))
+        #expect(reader.description.labels.parentNames == ["low", "high"])
+        #expect(reader.splits.map(\.count) == [3000, 1000])
+    }
+
+    @Test func convertJSONSummary() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["convert", CLI.mnistFixture, "--parents", "div:2", "-o", "d.h5", "--json"], in: dir.url)
+        #expect(r.status == 0)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["images"] as? Int == 4000)
+        let splits = try #require(obj["splits"] as? [[String: Any]])
+        #expect(splits.map { $0["name"] as? String } == ["train", "test"])
+    }
+
+    @Test func convertOfATruncatedFileFailsAndLeavesNothing() throws {
+        let dir = try TempDir()
+        let src = try Data(contentsOf: URL(fileURLWithPath: CLI.mnistFixture + "/t10k-images-idx3-ubyte.gz"))
+        let images = dir.path("t10k-images-idx3-ubyte.gz")
+        try src.prefix(src.count / 2).write(to: URL(fileURLWithPath: images))
+        try FileManager.default.copyItem(atPath: CLI.mnistFixture + "/t10k-labels-idx1-ubyte.gz",
+                                         toPath: dir.path("t10k-labels-idx1-ubyte.gz"))
+        let r = try CLI.run(["convert", images, dir.path("t10k-labels-idx1-ubyte.gz"), "-o", "out.h5"], in: dir.url)
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.hasPrefix("acol: error: "))
+        #expect(r.stderr.contains("t10k-images-idx3-ubyte.gz"))
+        #expect(!dir.files.contains { $0.contains("out.h5") }, "no output or temporary file left: \(dir.files)")
+    }
+
+    @Test func missingInputIsAOneLineError() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["eval", "nope.h5", "also-nope.h5"], in: dir.url)
+        #expect(r.status == 1)
+        #expect(r.stderr == "acol: error: nope.h5: no such file\n")
+    }
+
+    @Test func usageErrorsAreReportedByTheParser() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["train", "x.h5", "-o", "m.h5", "--epochs", "0"], in: dir.url)
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--epochs must be at least 1"))
+    }
+
+    @Test func inspectOfANonHDF5File() throws {
+        let dir = try TempDir()
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: dir.path("x.h5")))
+        let r = try CLI.run(["inspect", "x.h5"], in: dir.url)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("x.h5"))
+        #expect(r.stderr.contains("not an HDF5 file"))
+    }
+
+    @Test func trainedModelInspectsEvaluatesAndRuns() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = f.dir
+
+        // inspect (text and JSON)
+        let i = try CLI.run(["inspect", f.model], in: dir.url)
+        #expect(i.status == 0)
+        #expect(i.stdout.contains("acol model"))
+        #expect(i.stdout.contains("2 parents x 5 duplicates = 10 clusters"))
+        #expect(i.stdout.contains("cluster mapping:"))
+        let ij = try CLI.run(["inspect", f.model, "--json"], in: dir.url)
+        let model = try #require(try JSONSerialization.jsonObject(with: Data(ij.stdout.utf8)) as? [String: Any])
+        #expect(model["kind"] as? String == "model")
+        #expect(model["nodes"] as? Int == 10)
+        #expect((model["history"] as? [Any])?.count == 1)
+
+        // inspect of the data set
+        let id = try CLI.run(["inspect", f.data, "--json"], in: dir.url)
+        let data = try #require(try JSONSerialization.jsonObject(with: Data(id.stdout.utf8)) as? [String: Any])
+        #expect(data["kind"] as? String == "dataset")
+
+        // eval --json has the documented keys and agrees with the library
+        let e = try CLI.run(["eval", f.model, f.data, "--json"], in: dir.url)
+        #expect(e.status == 0, "\(e.stderr)")
+        let ev = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        for key in ["parent_accuracy", "purity", "hungarian_accuracy", "nmi", "clusters_used", "clusters"] {
+            #expect(ev[key] != nil, "eval --json has \(key)")
+        }
+        #expect(ev["split"] as? String == "test")
+        let purity = try #require(ev["purity"] as? Double)
+        let loaded = try ModelFile.load(f.model)
+        let test = try DatasetReader(path: f.data).read(split: "test")
+        let lib = Evaluator.evaluate(loaded, on: test)
+        #expect(abs(purity - lib.purity!) < 1e-12)
+        #expect((ev["clusters"] as? [Any])?.count == 10)
+    }
+
+    @Test func runOnAFolderOfPNGs() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let test = try DatasetReader(path: f.data).read(split: "test")
+        try FileManager.default.createDirectory(atPath: dir.path("pngs/sub"), withIntermediateDirectories: true)
+        for i in 0..<12 {
+            let px = Array(test.pixels[(i * 784)..<((i + 1) * 784)])
+            try PNGEncoder.write(path: dir.path(i < 6 ? "pngs/\(i).png" : "pngs/sub/\(i).png"), width: 28, height: 28,
+                                 channels: 1, pixels: px)
+        }
+        // An RGB image of the same size is converted; a 30x30 one is reported; a non-PNG is reported.
+        try PNGEncoder.write(path: dir.path("pngs/rgb.png"), width: 28, height: 28, channels: 3,
+                             pixels: [UInt8](repeating: 128, count: 28 * 28 * 3))
+        try PNGEncoder.write(path: dir.path("pngs/big.png"), width: 30, height: 30, channels: 1,
+                             pixels: [UInt8](repeating: 0, count: 900))
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: dir.path("pngs/bad.png")))
+
+        let r = try CLI.run(["run", f.model, "pngs"], in: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "path,parent,parent_name,cluster,fine_label,fine_name,confidence,error")
+        #expect(lines.count == 1 + 15)
+        let bad = try #require(lines.first { $0.hasPrefix("pngs/bad.png,") })
+        #expect(bad.contains("expected a PNG"))
+        let big = try #require(lines.first { $0.hasPrefix("pngs/big.png,") })
+        #expect(big.contains("30x30"))
+        #expect(r.stderr.contains("15 images, 2 errors"))
+
+        // The CLI's answers are the library's.
+        let model = try ModelFile.load(f.model)
+        let preds = model.predict(test.subset(Array(0..<12)))
+        for i in 0..<6 {
+            let row = try #require(lines.first { $0.hasPrefix("pngs/\(i).png,") }).split(separator: ",", omittingEmptySubsequences: false)
+            #expect(Int(row[3]) == preds[i].cluster)
+            #expect(Int(row[1]) == preds[i].parent)
+        }
+
+        // JSON lines to a file, written atomically.
+        let j = try CLI.run(["run", f.model, "pngs/sub", "--format", "jsonl", "--output", "out.jsonl"], in: dir.url)
+        #expect(j.status == 0)
+        let text = try String(contentsOfFile: dir.path("out.jsonl"), encoding: .utf8)
+        let objs = text.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objs.count == 6)
+        #expect(objs.allSatisfy { $0?["cluster"] is Int && $0?["confidence"] is Double })
+        #expect(!dir.files.contains { $0.hasPrefix(".out.jsonl.tmp") })
+
+        // Resize makes the odd-sized image usable.
+        let rs = try CLI.run(["run", f.model, "pngs/big.png", "--resize", "bilinear"], in: dir.url)
+        #expect(rs.status == 0)
+        #expect(rs.stdout.split(separator: "\n").count == 2)
+
+        // Only bad files: exit 1.
+        let allBad = try CLI.run(["run", f.model, "pngs/bad.png"], in: dir.url)
+        #expect(allBad.status == 1)
+    }
+
+    @Test func montageWritesAPicture() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let r = try CLI.run(["montage", f.model, f.data, "-o", "m.png", "--per-cluster", "4"], in: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+        let img = try PNGDecoder.decode(path: dir.path("m.png"))
+        #expect(img.channels == 1)
+        // 10 rows of 28 * 2 pixels plus gaps.
+        #expect(img.height == 10 * (56 + 4) + 4)
+        #expect(img.width > 4 * 56)
+    }
+}
+
+@Suite("argument parsing")
+struct ParseTests {
+    @Test func trainDefaultsAreTheRecipe() throws {
+        let t = try Train.parse(["d.h5", "-o", "m.h5"])
+        #expect(t.arch == Recipe.arch)
+        #expect(t.garScope == Recipe.scope)
+        #expect(t.batchNorm == Recipe.batchNorm)
+        #expect(t.symmetric == Recipe.symmetric)
+        #expect(t.optimizer == Recipe.optimizer)
+        #expect(t.epochs == Recipe.epochs)
+        #expect(t.batchSize == 128)
+        #expect(t.k == nil)
+    }
+
+    @Test func trainOptions() throws {
+        let t = try Train.parse(["d.h5", "-o", "m.h5", "-k", "10", "--gar-scope", "parent", "--symmetric",
+                                 "--no-batch-norm", "--optimizer", "adam", "--lr", "0.002", "--frobenius", "mean"])
+        #expect(t.k == 10)
+        #expect(t.garScope == .parent)
+        #expect(t.symmetric)
+        #expect(!t.batchNorm)
+        #expect(t.optimizer == .adam)
+        #expect(t.lr == 0.002)
+        #expect(t.frobenius == .mean)
+    }
+
+    @Test func invalidValuesAreRejected() {
+        #expect(throws: (any Error).self) { try Train.parse(["d.h5", "-o", "m.h5", "--arch", "resnet"]) }
+        #expect(throws: (any Error).self) { try Train.parse(["d.h5", "-o", "m.h5", "-k", "0"]) }
+        #expect(throws: (any Error).self) { try Train.parse(["d.h5", "-o", "m.h5", "--gar-scope", "some"]) }
+        #expect(throws: (any Error).self) { try Run.parse(["m.h5", "x", "--format", "xml"]) }
+        #expect(throws: (any Error).self) { try Convert.parse(["x", "-o", "y.h5", "--channels", "7"]) }
+        #expect(throws: (any Error).self) { try Montage.parse(["m.h5", "d.h5", "-o", "x.png", "--per-cluster", "0"]) }
+    }
+
+    @Test func runDefaults() throws {
+        let r = try Run.parse(["m.h5", "a", "b"])
+        #expect(r.paths == ["a", "b"])
+        #expect(r.format == .csv)
+        #expect(r.output == nil)
+    }
+}
