@@ -14,6 +14,8 @@ public struct ModelSummary: Sendable {
     public var preprocessing: Preprocessing
     public var parentNames: [String]
     public var fineNames: [String]
+    /// Parent of each fine class, when the model was trained with a fine-to-parent mapping.
+    public var parentOfFine: [Int]
     public var clusters: [ClusterInfo]
     public var settings: TrainingSettings?
     public var history: [EpochRecord]
@@ -77,6 +79,9 @@ public enum ModelFile {
             try g.setAttribute("fine_names", strings: model.fineNames)
             try g.writeDataset("node_parent", (0..<head.nodes).map { Int32(head.parent(ofNode: $0)) })
             try g.writeDataset("node_duplicate", (0..<head.nodes).map { Int32(head.duplicate(ofNode: $0)) })
+            if !model.parentOfFine.isEmpty {
+                try g.writeDataset("parent_of_fine", model.parentOfFine.map { Int32($0) })
+            }
 
             let c = model.clusters
             try closing(g.createGroup("clusters")) { cg in
@@ -196,7 +201,8 @@ public enum ModelFile {
                 throw HDF5Error.invalidContent(path: path, object: "/weights", problem: error.localizedDescription)
             }
             return ACOLModel(network: network, gar: summary.gar, preprocessing: summary.preprocessing,
-                             parentNames: summary.parentNames, fineNames: summary.fineNames, clusters: summary.clusters,
+                             parentNames: summary.parentNames, fineNames: summary.fineNames,
+                             parentOfFine: summary.parentOfFine, clusters: summary.clusters,
                              settings: summary.settings, history: summary.history)
         }
     }
@@ -228,7 +234,7 @@ public enum ModelFile {
         let head = spec.head
 
         // ACOL metadata.
-        let (parentNames, fineNames, clusters, gar): ([String], [String], [ClusterInfo], GARConfig) =
+        let (parentNames, fineNames, parentOfFine, clusters, gar): ([String], [String], [Int], [ClusterInfo], GARConfig) =
             try closing(root.openGroup("acol")) { g in
                 let np = try g.intAttribute("n_p"), k = try g.intAttribute("k")
                 guard np == head.parents, k == head.k else {
@@ -239,6 +245,13 @@ public enum ModelFile {
                     throw bad("/acol attribute 'parent_names'", "expected \(np) names (n_p), found \(parentNames.count)")
                 }
                 let fineNames = try g.hasAttribute("fine_names") ? try g.stringArrayAttribute("fine_names") : []
+                var parentOfFine: [Int] = []
+                if try g.exists("parent_of_fine") {
+                    parentOfFine = try g.readVector("parent_of_fine", Int64.self).map { Int($0) }
+                    if let badP = parentOfFine.first(where: { $0 < 0 || $0 >= np }) {
+                        throw bad("/acol/parent_of_fine", "expected parent indices in 0..<\(np), found \(badP)")
+                    }
+                }
                 let nodeParent = try g.readVector("node_parent", Int32.self)
                 let nodeDup = try g.readVector("node_duplicate", Int32.self)
                 let n = head.nodes
@@ -282,7 +295,7 @@ public enum ModelFile {
                                      cF: try gg.scalarAttribute("c_F", Float.self), frobenius: frob,
                                      epsilon: try gg.scalarAttribute("epsilon", Float.self))
                 }
-                return (parentNames, fineNames, clusters, gar)
+                return (parentNames, fineNames, parentOfFine, clusters, gar)
             }
 
         let preprocessing: Preprocessing = try closing(root.openGroup("preprocessing")) { g in
@@ -359,7 +372,8 @@ public enum ModelFile {
         }
         return ModelSummary(formatVersion: version, creator: creator, created: created, spec: spec, gar: gar,
                             preprocessing: preprocessing, parentNames: parentNames, fineNames: fineNames,
-                            clusters: clusters, settings: settings, history: history, tensors: tensors)
+                            parentOfFine: parentOfFine, clusters: clusters, settings: settings, history: history,
+                            tensors: tensors)
     }
 
     private static func describe(_ error: Error) -> String {
