@@ -55,7 +55,7 @@ public enum DatasetError: Error, LocalizedError, Equatable {
         case .labelMismatch(let p, let e, let f): return "\(p): expected \(e), found \(f)"
         case .notPNG(let p, let f): return "\(p): expected a PNG image, found \(f)"
         case .imageSizeMismatch(let p, let e, let f):
-            return "\(p): expected an image of \(e) (as the first one; give a resize option to resize), found \(f)"
+            return "\(p): expected an image of \(e), found \(f) (a resize mode converts other sizes)"
         case .emptyFolder(let p, let e): return "\(p): expected \(e), found nothing to import"
         case .unknownLayout(let p, let e, let f): return "\(p): unknown layout: expected \(e), found \(f)"
         case .unsupported(let p, let e, let f): return "\(p): unsupported: expected \(e), found \(f)"

@@ -56,10 +56,16 @@ public enum PNGDecoder {
     /// between channel counts follow docs/importers.md (luma 601 for grey, alpha dropped or 255).
     public static func decode(path: String, channels: Int? = nil) throws
         -> (height: Int, width: Int, channels: Int, pixels: [UInt8]) {
+        try decode(path: path, channels: channels, headerChecked: false)
+    }
+
+    /// `headerChecked`: the caller has already run `PNGHeader.read` on this file.
+    static func decode(path: String, channels: Int?, headerChecked: Bool) throws
+        -> (height: Int, width: Int, channels: Int, pixels: [UInt8]) {
         if let c = channels, !(1...4).contains(c) {
             throw DatasetError.invalidOption("channels must be 1, 2, 3 or 4, found \(c)")
         }
-        _ = try PNGHeader.read(path)
+        if !headerChecked { _ = try PNGHeader.read(path) }
         var image = png_image()
         image.version = acol_png_image_version()
         guard png_image_begin_read_from_file(&image, path) != 0 else {

@@ -163,7 +163,7 @@ final class PNGListSource: ImageSource {
         }
         for (path, label) in items {
             let img: (height: Int, width: Int, channels: Int, pixels: [UInt8])
-            do { img = try PNGDecoder.decode(path: path, channels: t.channels) } catch let e as DatasetError {
+            do { img = try PNGDecoder.decode(path: path, channels: t.channels, headerChecked: true) } catch let e as DatasetError {
                 if target.skipBadFiles { target.warnings.add("skipped \(e.localizedDescription)"); continue }
                 throw e
             }

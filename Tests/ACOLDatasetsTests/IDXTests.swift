@@ -129,6 +129,11 @@ import ACOLDatasets
             let e = try #require(conversionError([dir + "/b"]))
             guard case .truncated(let p, _, _) = e else { Issue.record("\(e)"); return }
             #expect(p.hasSuffix("train-images-idx3-ubyte.gz"))
+            // the stream itself ends early (seen by zlib while reading, not from the trailer)
+            do { _ = try GzipFiles.readAll(path: dir + "/b/train-images-idx3-ubyte.gz"); Issue.record("no error") } catch {
+                guard case .truncated(_, _, let found)? = error as? DatasetError else { Issue.record("\(error)"); return }
+                #expect(found.contains("ends early"))
+            }
             // an empty file
             try write([], dir + "/c/train-images-idx3-ubyte")
             try write(idxLabels([1]), dir + "/c/train-labels-idx1-ubyte")

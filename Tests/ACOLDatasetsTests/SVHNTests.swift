@@ -29,7 +29,8 @@ func svhnPixel(_ n: Int, _ y: Int, _ x: Int, _ c: Int) -> UInt8 { UInt8((n * 37 
         let t = try #require(sink.split("test"))
         #expect(t.channels == 1 && t.count == 3)
         let (r, g, b) = (Int(svhnPixel(2, 4, 5, 0)), Int(svhnPixel(2, 4, 5, 1)), Int(svhnPixel(2, 4, 5, 2)))
-        #expect(Int(t.pixels[2 * 1024 + 4 * 32 + 5]) == (299 * r + 587 * g + 114 * b + 500) / 1000)
+        let y: Int = 299 * r + 587 * g + 114 * b + 500
+        #expect(Int(t.pixels[2 * 1024 + 4 * 32 + 5]) == y / 1000)
     }
 
     @Test func v73FilesAreRefused() throws {

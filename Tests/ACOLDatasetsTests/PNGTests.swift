@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import ACOL
+import ACOLDatasets
+
+/// The fixture formula (Scripts/make_dataset_fixtures.py): image k, 8 wide, 6 high.
+func pngPixel(_ k: Int, _ y: Int, _ x: Int, _ c: Int) -> UInt8 { UInt8((y * 16 + x * 3 + c * 50 + k * 7) % 256) }
+func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
+    let y: Int = 299 * Int(r) + 587 * Int(g) + 114 * Int(b) + 500
+    return UInt8(y / 1000)
+}
+
+@Suite struct PNGTests {
+    let kinds = ["a_grey8", "b_rgb", "c_rgba", "d_palette", "e_grey16", "f_greyalpha"]
+
+    @Test func decodeEveryKindAsRGB() throws {
+        for kind in kinds {
+            for k in 0..<2 {
+                let img = try PNGDecoder.decode(path: fixture("png/flat/\(kind)/\(k).png"), channels: 3)
+                #expect(img.height == 6 && img.width == 8 && img.channels == 3)
+                let grey = ["a_grey8", "e_grey16", "f_greyalpha"].contains(kind)
+                for y in 0..<6 { for x in 0..<8 { for c in 0..<3 {
+                    let want = pngPixel(k, y, x, grey ? 0 : c)
+                    if img.pixels[(y * 8 + x) * 3 + c] != want {
+                        Issue.record("\(kind)/\(k) (\(y), \(x), \(c)): \(img.pixels[(y * 8 + x) * 3 + c]) != \(want)"); return
+                    }
+                } } }
+            }
+        }
+    }
+
+    @Test func nativeChannelsAndConversions() throws {
+        let native = try kinds.map { try PNGDecoder.decode(path: fixture("png/flat/\($0)/1.png")).channels }
+        #expect(native == [1, 3, 4, 3, 1, 2])
+        let rgba = try PNGDecoder.decode(path: fixture("png/flat/c_rgba/1.png"))
+        #expect(rgba.pixels[(2 * 8 + 5) * 4 + 3] == pngPixel(1, 2, 5, 3))
+        let grey = try PNGDecoder.decode(path: fixture("png/flat/b_rgb/1.png"), channels: 1)
+        #expect(grey.pixels[2 * 8 + 5] == luma(pngPixel(1, 2, 5, 0), pngPixel(1, 2, 5, 1), pngPixel(1, 2, 5, 2)))
+        let ga = try PNGDecoder.decode(path: fixture("png/flat/a_grey8/0.png"), channels: 4)
+        #expect(ga.pixels[(3 * 8 + 1) * 4 ..< (3 * 8 + 1) * 4 + 4] == [pngPixel(0, 3, 1, 0), pngPixel(0, 3, 1, 0), pngPixel(0, 3, 1, 0), 255])
+        let info = try PNGDecoder.info(path: fixture("png/flat/f_greyalpha/0.png"))
+        #expect(info.height == 6 && info.width == 8 && info.channels == 2)
+    }
+
+    @Test func flatFolderTakesTheFirstImagesChannels() throws {
+        let (sink, summary) = try convert([fixture("png/flat")])
+        let train = try #require(sink.split("train"))
+        #expect(sink.splits.map(\.name) == ["train"])
+        #expect(train.count == 12 && train.channels == 1 && train.height == 6 && train.width == 8)
+        #expect(summary.labels.fineNames == kinds)
+        #expect(train.fineLabels == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
+        #expect(summary.labels.parentNames.isEmpty && train.coarseLabels == nil)
+        // image 3 is b_rgb/1.png: luma of the formula
+        #expect(train.pixels[3 * 48 + 4 * 8 + 6] == luma(pngPixel(1, 4, 6, 0), pngPixel(1, 4, 6, 1), pngPixel(1, 4, 6, 2)))
+        let (rgba, _) = try convert([fixture("png/flat")], ConvertOptions(channels: 4, parents: try ParentSpec.parse("0+4+5:grey,1-3:colour")))
+        let t = try #require(rgba.split("train"))
+        #expect(t.channels == 4)
+        #expect(t.coarseLabels == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0])
+        #expect(t.pixels[5 * 192 + (1 * 8 + 2) * 4 + 3] == pngPixel(1, 1, 2, 3))   // c_rgba/1.png alpha
+        #expect(t.pixels[11 * 192 + (1 * 8 + 2) * 4 + 3] == pngPixel(1, 1, 2, 3))  // f_greyalpha/1.png alpha
+    }
+
+    @Test func twoLevelFolderBringsParents() throws {
+        let (sink, summary) = try convert([fixture("png/tree")])
+        let train = try #require(sink.split("train"))
+        #expect(summary.labels.fineNames == ["cat", "dog", "car"])
+        #expect(summary.labels.parentNames == ["animals", "vehicles"])
+        #expect(summary.labels.parentOfFine == [0, 0, 1])
+        #expect(train.fineLabels == [0, 0, 1, 1, 2, 2] && train.coarseLabels == [0, 0, 0, 0, 1, 1])
+        #expect(summary.split("train")?.perParent == [4, 2])
+    }
+
+    @Test func trainAndTestSubfoldersAreSplits() throws {
+        let (sink, summary) = try convert([fixture("png/splits")])
+        #expect(sink.splits.map(\.name) == ["train", "test"])
+        #expect(sink.split("train")?.count == 6 && sink.split("test")?.count == 2)
+        #expect(sink.split("test")?.fineLabels == [0, 1])
+        #expect(summary.channels == 3)
+        #expect(summary.split("train")?.perClass == [3, 3])
+    }
+
+    @Test func sizesDifferUnlessResized() throws {
+        let e = try #require(conversionError([fixture("png/sizes")]))
+        guard case .imageSizeMismatch(let p, _, let found) = e else { Issue.record("\(e)"); return }
+        #expect(p.hasSuffix("sizes/a/1.png") && found == "16x12")
+        #expect(e.localizedDescription.contains("resize"))
+        for mode in [ResizeMode.nearest, .bilinear] {
+            let (sink, _) = try convert([fixture("png/sizes")], ConvertOptions(resize: mode))
+            let s = try #require(sink.split("train"))
+            #expect(s.count == 2 && s.height == 6 && s.width == 8)
+            #expect(s.pixels[0..<48] == (try PNGDecoder.decode(path: fixture("png/sizes/a/0.png"))).pixels[0..<48])
+            // 16x12 -> 8x6 is an exact factor 2: nearest takes (2y + 1, 2x + 1), bilinear averages 2x2
+            let v = { (y: Int, x: Int) in Double((y * 8 + x) % 256) }
+            let (y, x) = (2, 3)
+            let want = mode == .nearest ? v(2 * y + 1, 2 * x + 1)
+                : ((v(2 * y, 2 * x) + v(2 * y, 2 * x + 1) + v(2 * y + 1, 2 * x) + v(2 * y + 1, 2 * x + 1)) / 4).rounded()
+            #expect(Double(s.pixels[48 + y * 8 + x]) == want)
+        }
+        // an explicit size resizes every image
+        let (sink, _) = try convert([fixture("png/splits")], ConvertOptions(height: 3, width: 4, resize: .bilinear))
+        #expect(sink.split("train")?.height == 3 && sink.split("train")?.pixels.count == 6 * 3 * 4 * 3)
+    }
+
+    @Test func aFileThatIsNotAPNG() throws {
+        let e = try #require(conversionError([fixture("png/bad")]))
+        #expect(e == .notPNG(path: fixture("png/bad/a/1.png"), found: "text 'this is not a PN...'"))
+        #expect(e.localizedDescription == fixture("png/bad/a/1.png") + ": expected a PNG image, found text 'this is not a PN...'")
+        let (sink, summary) = try convert([fixture("png/bad")], ConvertOptions(skipBadFiles: true))
+        #expect(sink.split("train")?.count == 2)
+        #expect(summary.warnings.count == 1 && summary.warnings[0].contains("bad/a/1.png"))
+        #expect(throws: DatasetError.self) { try PNGDecoder.decode(path: fixture("png/bad/a/1.png")) }
+    }
+
+    @Test func damagedAndOddFolders() throws {
+        try withTempDir { dir in
+            // a PNG cut in the middle of its data: the header passes, decoding fails with a message
+            var png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture("png/flat/b_rgb/0.png"))))
+            png.removeLast(png.count - 45)
+            try write(png, dir + "/cut/a/0.png")
+            let e = try #require(conversionError([dir + "/cut"]))
+            guard case .notPNG(let p, let found) = e else { Issue.record("\(e)"); return }
+            #expect(p.hasSuffix("cut/a/0.png") && found.contains("damaged"))
+            // an absurd IHDR (width 2^30) is refused from the header
+            var big = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture("png/flat/a_grey8/0.png"))))
+            big.replaceSubrange(16..<20, with: be32(1 << 30))
+            try write(big, dir + "/big/a/0.png")
+            guard case .badHeader(_, _, let f)? = conversionError([dir + "/big"]) else { Issue.record("no badHeader"); return }
+            #expect(f == "1073741824x6")
+            // PNGs not inside class folders; an empty class folder; unreadable folder contents
+            try FileManager.default.copyItem(atPath: fixture("png/flat/a_grey8/0.png"), toPath: dir + "/x.png")
+            try FileManager.default.createDirectory(atPath: dir + "/loose/sub", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixture("png/flat/a_grey8/0.png"), toPath: dir + "/loose/0.png")
+            try FileManager.default.copyItem(atPath: fixture("png/flat/a_grey8/0.png"), toPath: dir + "/loose/sub/0.png")
+            guard case .unknownLayout? = conversionError([dir + "/loose"], ConvertOptions(format: .png)) else { Issue.record("loose"); return }
+            guard case .unknownLayout? = conversionError([dir + "/x.png"]) else { Issue.record("single file"); return }
+            try FileManager.default.createDirectory(atPath: dir + "/noclasses/a", withIntermediateDirectories: true)
+            guard case .emptyFolder? = conversionError([dir + "/noclasses"], ConvertOptions(format: .png)) else { Issue.record("empty"); return }
+        }
+    }
+
+    @Test func encoderRoundTripsAndIsAtomic() throws {
+        try withTempDir { dir in
+            for c in 1...4 {
+                let px = (0..<(5 * 7 * c)).map { UInt8(($0 * 37) % 256) }
+                let path = dir + "/out\(c).png"
+                try PNGEncoder.write(path: path, width: 7, height: 5, channels: c, pixels: px)
+                let back = try PNGDecoder.decode(path: path)
+                #expect(back.height == 5 && back.width == 7 && back.channels == c && back.pixels == px)
+            }
+            #expect(throws: DatasetError.self) { try PNGEncoder.write(path: dir + "/bad.png", width: 7, height: 5, channels: 3, pixels: [1, 2]) }
+            #expect(throws: DatasetError.self) { try PNGEncoder.write(path: dir + "/nofolder/x.png", width: 1, height: 1, channels: 1, pixels: [1]) }
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            #expect(left == ["out1.png", "out2.png", "out3.png", "out4.png"])   // no temporary files left
+        }
+    }
+}
