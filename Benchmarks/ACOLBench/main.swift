@@ -160,3 +160,21 @@ func profileLayers(_ arch: String, batch bs: Int, steps: Int) throws {
     }
 }
 if mode == "layers" { try profileLayers(arg("arch", "cnn2"), batch: argInt("batch", 128), steps: argInt("steps", 5)) }
+
+/// Raw cblas_sgemm timing for the shapes the reference CNN uses (through a Dense layer's
+/// forward, which is one GEMM plus the bias copy).
+if mode == "gemm" {
+    for (m, k, n) in [(100352, 288, 32), (25088, 288, 64), (25088, 576, 64), (128, 3136, 2048), (128, 2048, 2048), (1024, 1024, 1024)] {
+        var rng = SeededGenerator(seed: 1)
+        let d = Dense(inputShape: [k], units: n, rng: &rng)
+        let x = Tensor(shape: [m, k], data: (0..<(m * k)).map { _ in rng.nextUnitFloat() })
+        var ts: [Double] = []
+        for _ in 0..<5 {
+            let t0 = Date()
+            _ = d.forward(x, training: false, rng: &rng)
+            ts.append(Date().timeIntervalSince(t0))
+        }
+        let t = median(ts)
+        print(String(format: "gemm %6d x %5d x %5d: %.2f ms, %.1f GFLOP/s", m, k, n, t * 1000, 2.0 * Double(m * k * n) / t / 1e9))
+    }
+}

@@ -15,6 +15,11 @@ public final class Conv2D: Layer {
     /// Columns of the im2col matrix: kh * kw * C.
     var kdim: Int { kh * kw * c }
     private var cols: [Float] = []
+    /// Set by `Network` when a ReLU follows (see `Dense.fusedReLU`).
+    var fusedReLU = false
+    /// Set by `Network` on its first weighted layer when dL/dx is not wanted.
+    var skipsInputGradient = false
+    private var dyMasked: [Float] = []
     private var yBuf: [Float] = []
     private var dxBuf: [Float] = []
     private var batch = 0
@@ -106,25 +111,29 @@ public final class Conv2D: Layer {
             cols.withUnsafeMutableBufferPointer { cp in im2col(xp.baseAddress!, m: m, into: cp.baseAddress!) }
         }
         reuse(&yBuf, count: rows * f)
+        let relu = fusedReLU
         yBuf.withUnsafeMutableBufferPointer { yp in
             let yb = yp.baseAddress!
-            bias.value.withUnsafeBufferPointer { b in
-                for r in 0..<rows { (yb + r * f).update(from: b.baseAddress!, count: f) }
-            }
             cols.withUnsafeBufferPointer { cp in
                 kernel.value.withUnsafeBufferPointer { kp in
                     gemm(m: rows, n: f, k: kdim, a: cp.baseAddress!, lda: kdim, b: kp.baseAddress!, ldb: f,
-                         beta: 1, c: yb, ldc: f)
+                         c: yb, ldc: f)
                 }
             }
+            bias.value.withUnsafeBufferPointer { b in addBias(yb, rows: rows, b.baseAddress!, f, relu: relu) }
         }
         batch = training ? m : 0
         return Tensor(shape: [m, oh, ow, f], data: yBuf)
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dyIn: Tensor) -> Tensor {
         precondition(batch > 0, "Conv2D.backward without a training forward")
         let m = batch
+        var dy = dyIn
+        if fusedReLU {
+            maskByPositive(dyIn.data, yBuf, into: &dyMasked)
+            dy = Tensor(shape: dyIn.shape, data: dyMasked)
+        }
         let rows = m * oh * ow
         cols.withUnsafeBufferPointer { cp in
             dy.data.withUnsafeBufferPointer { dp in
@@ -136,11 +145,9 @@ public final class Conv2D: Layer {
             }
         }
         bias.grad.withUnsafeMutableBufferPointer { g in
-            for j in 0..<f { g[j] = 0 }
-            dy.data.withUnsafeBufferPointer { d in
-                for r in 0..<rows { for j in 0..<f { g[j] += d[r * f + j] } }
-            }
+            dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: rows, n: f, into: g.baseAddress!) }
         }
+        if skipsInputGradient { batch = 0; return Tensor(shape: [0], data: []) }
         // dcols [rows, kdim] = dy [rows, F] . K^T [F, kdim]; reuse the cols buffer.
         dy.data.withUnsafeBufferPointer { dp in
             kernel.value.withUnsafeBufferPointer { kp in

@@ -11,6 +11,12 @@ public final class Dense: Layer {
     private var dxBuf: [Float] = []
     let inFeatures: Int
     let units: Int
+    /// Set by `Network` when a ReLU follows: y = max(0, x W + b) in one pass, and backward masks
+    /// dy by y > 0 (the ReLU layer then passes values through).
+    var fusedReLU = false
+    /// Set by `Network` on its first weighted layer when dL/dx is not wanted.
+    var skipsInputGradient = false
+    private var dyMasked: [Float] = []
 
     public init(inputShape: [Int], units: Int, maxNorm: Float? = nil, rng: inout SeededGenerator) {
         let n = inputShape.reduce(1, *)
@@ -30,24 +36,28 @@ public final class Dense: Layer {
         precondition(x.columns == inFeatures, "Dense: expected \(inFeatures) features, got \(x.columns)")
         if training { input = x } else { input = nil }
         reuse(&yBuf, count: m * units)
+        let relu = fusedReLU
         yBuf.withUnsafeMutableBufferPointer { yp in
             let yb = yp.baseAddress!
-            bias.value.withUnsafeBufferPointer { b in
-                for i in 0..<m { (yb + i * units).update(from: b.baseAddress!, count: units) }
-            }
             x.data.withUnsafeBufferPointer { xp in
                 kernel.value.withUnsafeBufferPointer { wp in
                     gemm(m: m, n: units, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
-                         b: wp.baseAddress!, ldb: units, beta: 1, c: yb, ldc: units)
+                         b: wp.baseAddress!, ldb: units, c: yb, ldc: units)
                 }
             }
+            bias.value.withUnsafeBufferPointer { b in addBias(yb, rows: m, b.baseAddress!, units, relu: relu) }
         }
         return Tensor(shape: [m, units], data: yBuf)
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dyIn: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Dense.backward without a training forward") }
         let m = x.rows
+        var dy = dyIn
+        if fusedReLU {
+            maskByPositive(dyIn.data, yBuf, into: &dyMasked)
+            dy = Tensor(shape: dyIn.shape, data: dyMasked)
+        }
         // dW [in, out] = x^T [in, m] . dy [m, out]
         x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { dp in
@@ -59,11 +69,9 @@ public final class Dense: Layer {
         }
         // db [out] = column sums of dy
         bias.grad.withUnsafeMutableBufferPointer { g in
-            for j in 0..<units { g[j] = 0 }
-            dy.data.withUnsafeBufferPointer { d in
-                for i in 0..<m { for j in 0..<units { g[j] += d[i * units + j] } }
-            }
+            dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: m, n: units, into: g.baseAddress!) }
         }
+        if skipsInputGradient { input = nil; return Tensor(shape: [0], data: []) }
         // dx [m, in] = dy [m, out] . W^T [out, in]
         reuse(&dxBuf, count: m * inFeatures)
         dy.data.withUnsafeBufferPointer { dp in
@@ -76,5 +84,39 @@ public final class Dense: Layer {
         }
         input = nil
         return Tensor(shape: x.shape, data: dxBuf)
+    }
+}
+
+/// y[r, :] += b, then max(0, .) when `relu`; parallel over rows.
+func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, _ b: UnsafePointer<Float>, _ n: Int, relu: Bool) {
+    let chunks = min(rows, 64)
+    parallelFor(chunks) { c in
+        let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+        for r in lo..<hi {
+            let row = y + r * n
+            if relu { for j in 0..<n { row[j] = max(row[j] + b[j], 0) } }
+            else { for j in 0..<n { row[j] += b[j] } }
+        }
+    }
+}
+
+/// out = dy where y > 0, else 0 (the gradient through a fused ReLU).
+func maskByPositive(_ dy: [Float], _ y: [Float], into out: inout [Float]) {
+    reuse(&out, count: dy.count)
+    dy.withUnsafeBufferPointer { d in
+        y.withUnsafeBufferPointer { yp in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<d.count { o[i] = yp[i] > 0 ? d[i] : 0 }
+            }
+        }
+    }
+}
+
+/// Column sums of a [rows, n] matrix into g[n].
+func columnSums(_ d: UnsafePointer<Float>, rows: Int, n: Int, into g: UnsafeMutablePointer<Float>) {
+    g.update(repeating: 0, count: n)
+    for r in 0..<rows {
+        let row = d + r * n
+        for j in 0..<n { g[j] += row[j] }
     }
 }

@@ -82,10 +82,13 @@ public final class ReLU: Layer {
     public var parameters: [Parameter] { [] }
     private var yBuf: [Float] = []
     private var dxBuf: [Float] = []
+    /// Set by `Network` when the layer before applies this ReLU itself: values pass through.
+    var passthrough = false
 
     public init(inputShape: [Int]) { self.inputShape = inputShape }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
+        if passthrough { return x }
         reuse(&yBuf, count: x.count)
         x.data.withUnsafeBufferPointer { xp in
             yBuf.withUnsafeMutableBufferPointer { yp in
@@ -96,6 +99,7 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        if passthrough { return dy }
         reuse(&dxBuf, count: dy.count)
         dy.data.withUnsafeBufferPointer { d in
             yBuf.withUnsafeBufferPointer { y in

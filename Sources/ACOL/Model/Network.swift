@@ -61,12 +61,34 @@ public final class Network {
             built.append(layer)
             shape = layer.outputShape
         }
+        // A ReLU right after a Dense or Conv2D is applied by that layer in the same pass over
+        // its output (the ReLU layer stays in the spec and passes values through).
+        for i in 0..<max(0, built.count - 1) {
+            guard let relu = built[i + 1] as? ReLU else { continue }
+            if let d = built[i] as? Dense { d.fusedReLU = true; relu.passthrough = true }
+            if let c = built[i] as? Conv2D { c.fusedReLU = true; relu.passthrough = true }
+        }
         let features = shape.reduce(1, *)
         let fShape = [features]
         headNorm = spec.head.batchNormBeforeZ ? BatchNorm(inputShape: fShape) : nil
         headDense = Dense(inputShape: fShape, units: spec.head.nodes, rng: &rng)
         layers = built
         self.spec = spec
+    }
+
+    /// Whether `backward` computes dL/dx for the input. Training does not need it, and skipping it
+    /// saves the first layer's largest product; the trainer turns it off.
+    public var computesInputGradient = true {
+        didSet { configureInputGradient() }
+    }
+
+    /// Index of the first layer with weights: nothing before it needs a gradient.
+    private var firstWeighted: Int? { layers.firstIndex { !$0.parameters.isEmpty } }
+
+    private func configureInputGradient() {
+        guard let f = firstWeighted else { return }
+        (layers[f] as? Dense)?.skipsInputGradient = !computesInputGradient
+        (layers[f] as? Conv2D)?.skipsInputGradient = !computesInputGradient
     }
 
     /// Size of F, the penultimate activations.
@@ -121,15 +143,18 @@ public final class Network {
         return (f, z)
     }
 
-    /// dZ [m, n] -> gradients of every trainable parameter. Returns dL/dx [m, H, W, C].
+    /// dZ [m, n] -> gradients of every trainable parameter. Returns dL/dx [m, H, W, C], or an
+    /// empty tensor (shape [0]) when `computesInputGradient` is false.
     @discardableResult
     public func backward(dZ: Tensor) -> Tensor {
         var d = headDense.backward(dZ)
         if let bn = headNorm { d = bn.backward(d) }
-        for l in layers.reversed() {
+        let stop = computesInputGradient ? 0 : (firstWeighted ?? layers.count)
+        for i in stride(from: layers.count - 1, through: stop, by: -1) {
+            let l = layers[i]
             d = l.backward(d.reshaped([d.rows] + l.outputShape))
         }
-        return d
+        return computesInputGradient ? d : Tensor(shape: [0], data: [])
     }
 
     /// Inference: Z for every example of x, `batchSize` at a time.

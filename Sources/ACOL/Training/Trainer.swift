@@ -106,6 +106,7 @@ public final class Trainer {
         objective = ACOLObjective(head: model.head, gar: model.gar)
         optimizer = Optimizer(config.optimizer)
         rng = SeededGenerator(seed: config.seed &+ 0x5EED)
+        model.network.computesInputGradient = false
     }
 
     /// Checks that `set` fits the model and carries the labels training needs.
