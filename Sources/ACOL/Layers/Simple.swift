@@ -28,7 +28,9 @@ public final class MaxPool2D: Layer {
         x.data.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 arg.withUnsafeMutableBufferPointer { ap in
-                    let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = ap.baseAddress
+                    // The argmax buffer is empty at inference, but an empty array's baseAddress need not be
+                    // nil (it can point at the shared empty-array storage): decide on `training`.
+                    let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = training ? ap.baseAddress : nil
                     parallelFor(m) { n in
                         for oy in 0..<oh {
                             for ox in 0..<ow {
