@@ -50,10 +50,15 @@ public final class Optimizer {
                 if p.slots.isEmpty {
                     p.slots = [[Float](repeating: 0, count: p.value.count), [Float](repeating: 0, count: p.value.count)]
                 }
+                // Both moments are taken out of `slots` first: two nested mutable accesses to
+                // p.slots[0] and p.slots[1] overlap on `slots` and trap (exclusivity check).
+                var mom = p.slots[0], vel = p.slots[1]
+                p.slots = []   // so mom and vel are uniquely referenced (no copy on write)
+                defer { p.slots = [mom, vel] }
                 p.value.withUnsafeMutableBufferPointer { w in
                     p.grad.withUnsafeBufferPointer { g in
-                        p.slots[0].withUnsafeMutableBufferPointer { m in
-                            p.slots[1].withUnsafeMutableBufferPointer { v in
+                        mom.withUnsafeMutableBufferPointer { m in
+                            vel.withUnsafeMutableBufferPointer { v in
                                 for i in 0..<w.count {
                                     m[i] = b1 * m[i] + (1 - b1) * g[i]
                                     v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
