@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "acol-bench", dependencies: ["ACOL"], path: "Benchmarks/ACOLBench",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
-        .testTarget(name: "ACOLTests", dependencies: ["ACOL"],
+        .testTarget(name: "ACOLTests", dependencies: ["ACOL", "ACOLDatasets"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ACOLHDF5Tests", dependencies: ["ACOL", "ACOLHDF5"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
