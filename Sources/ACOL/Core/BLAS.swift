@@ -28,6 +28,11 @@ public enum Threads {
         openblas_set_num_threads(Int32(n))
     }
 
+    /// Sets BLAS's thread count only (the library's own count is unchanged).
+    static func setBLAS(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+    }
+
     /// The thread count in force (BLAS's own count when never set).
     public static var count: Int {
         current > 0 ? current : Int(openblas_get_num_threads())

@@ -1,6 +1,6 @@
 import Dispatch
 
-/// 2-D convolution, stride 1, 'same' or 'valid' padding, lowered to one GEMM per batch (im2col).
+/// 2-D convolution, stride 1, 'same' or 'valid' padding, lowered to GEMMs over cache-sized chunks (im2col).
 /// x: [m, H, W, C] -> y: [m, OH, OW, F]; kernel [kh, kw, C, F] (HWIO, as Keras/TensorFlow), bias [F].
 /// 'same' pads (kh - 1) / 2 rows on top and the rest below (TensorFlow's rule), likewise for columns.
 public final class Conv2D: Layer {
@@ -14,7 +14,7 @@ public final class Conv2D: Layer {
     let h, w, c, f, kh, kw, oh, ow, padTop, padLeft: Int
     /// Columns of the im2col matrix: kh * kw * C.
     var kdim: Int { kh * kw * c }
-    private var cols: [Float] = []
+    private var input: Tensor?
     /// Set by `Network` when a ReLU follows (see `Dense.fusedReLU`).
     var fusedReLU = false
     /// Set by `Network` on its first weighted layer when dL/dx is not wanted.
@@ -22,7 +22,6 @@ public final class Conv2D: Layer {
     private var dyMasked: [Float] = []
     private var yBuf: [Float] = []
     private var dxBuf: [Float] = []
-    private var batch = 0
 
     public init(inputShape: [Int], filters: Int, kernel ks: [Int], padding: Padding, maxNorm: Float? = nil,
                 rng: inout SeededGenerator) {
@@ -43,13 +42,13 @@ public final class Conv2D: Layer {
         bias = Parameter(name: "bias", shape: [f], value: [Float](repeating: 0, count: f))
     }
 
-    /// cols [m * OH * OW, kh * kw * C] from x [m, H, W, C].
-    private func im2col(_ x: UnsafePointer<Float>, m: Int, into out: UnsafeMutablePointer<Float>) {
+    /// cols [count * OH * OW, kh * kw * C] from images n0 ..< n0 + count of x [m, H, W, C].
+    private func im2col(_ x: UnsafePointer<Float>, from n0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
         let (h, w, c, kh, kw, oh, ow, pt, pl) = (self.h, self.w, self.c, self.kh, self.kw, self.oh, self.ow,
                                                   self.padTop, self.padLeft)
         let kd = kdim
-        parallelFor(m) { n in
-            let xi = x + n * h * w * c
+        for n in 0..<count {
+            let xi = x + (n0 + n) * h * w * c
             var row = out + n * oh * ow * kd
             for oy in 0..<oh {
                 for ox in 0..<ow {
@@ -59,8 +58,15 @@ public final class Conv2D: Layer {
                         if iy < 0 || iy >= h {
                             dst.update(repeating: 0, count: kw * c); dst += kw * c; continue
                         }
+                        let ix0 = ox - pl
+                        if ix0 >= 0 && ix0 + kw <= w {
+                            // The whole kernel row is inside the image: one contiguous copy.
+                            dst.update(from: xi + (iy * w + ix0) * c, count: kw * c)
+                            dst += kw * c
+                            continue
+                        }
                         for kx in 0..<kw {
-                            let ix = ox + kx - pl
+                            let ix = ix0 + kx
                             if ix < 0 || ix >= w { dst.update(repeating: 0, count: c) }
                             else { dst.update(from: xi + (iy * w + ix) * c, count: c) }
                             dst += c
@@ -72,13 +78,13 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// dx [m, H, W, C] += col2im(dcols [m * OH * OW, kh * kw * C]).
-    private func col2im(_ dcols: UnsafePointer<Float>, m: Int, into dx: UnsafeMutablePointer<Float>) {
+    /// dx images n0 ..< n0 + count [.., H, W, C] += col2im(dcols [count * OH * OW, kh * kw * C]).
+    private func col2im(_ dcols: UnsafePointer<Float>, from n0: Int, count: Int, into dx: UnsafeMutablePointer<Float>) {
         let (h, w, c, kh, kw, oh, ow, pt, pl) = (self.h, self.w, self.c, self.kh, self.kw, self.oh, self.ow,
                                                   self.padTop, self.padLeft)
         let kd = kdim
-        parallelFor(m) { n in
-            let xi = dx + n * h * w * c
+        for n in 0..<count {
+            let xi = dx + (n0 + n) * h * w * c
             var row = dcols + n * oh * ow * kd
             for oy in 0..<oh {
                 for ox in 0..<ow {
@@ -101,72 +107,146 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Images per im2col chunk: the chunk's columns stay within about 2 MiB (cache-sized), so
+    /// the lowering never materialises the whole batch.
+    private var chunkImages: Int { max(1, (2 << 20) / max(1, oh * ow * kdim * 4)) }
+
+    /// Worker w's image range when m images are split over `workers`.
+    private func range(_ part: Int, of workers: Int, _ m: Int) -> Range<Int> {
+        (m * part / workers)..<(m * (part + 1) / workers)
+    }
+
+    /// Forward and backward split the batch into one contiguous range of images per thread; each
+    /// thread lowers its images a cache-sized chunk at a time and multiplies with single-threaded
+    /// BLAS. Kernel gradients are summed per thread and then in thread order (deterministic for a
+    /// given thread count).
+    /// x [m, H, W, C] -> y [m, OH, OW, F]
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
         let m = x.rows
         precondition(x.columns == h * w * c, "Conv2D: expected \([h, w, c]) per example, got \(x.shape)")
-        let rows = m * oh * ow
-        // The im2col buffer is kept between steps (it is the largest allocation of a CNN).
-        reuse(&cols, count: rows * kdim)
-        x.data.withUnsafeBufferPointer { xp in
-            cols.withUnsafeMutableBufferPointer { cp in im2col(xp.baseAddress!, m: m, into: cp.baseAddress!) }
-        }
-        reuse(&yBuf, count: rows * f)
+        reuse(&yBuf, count: m * oh * ow * f)
+        let workers = max(1, min(Threads.count, m))
+        let chunk = chunkImages, kd = kdim, f = self.f, per = oh * ow
+        ensureWorkspace(workers: workers, size: chunk * per * kd)
         let relu = fusedReLU
-        yBuf.withUnsafeMutableBufferPointer { yp in
-            let yb = yp.baseAddress!
-            cols.withUnsafeBufferPointer { cp in
-                kernel.value.withUnsafeBufferPointer { kp in
-                    gemm(m: rows, n: f, k: kdim, a: cp.baseAddress!, lda: kdim, b: kp.baseAddress!, ldb: f,
-                         c: yb, ldc: f)
+        let ws = workspace
+        withSingleThreadedBLAS(workers > 1) {
+            x.data.withUnsafeBufferPointer { xp in
+                yBuf.withUnsafeMutableBufferPointer { yp in
+                    kernel.value.withUnsafeBufferPointer { kp in
+                        bias.value.withUnsafeBufferPointer { bp in
+                            let xb = xp.baseAddress!, yb = yp.baseAddress!, kb = kp.baseAddress!, bb = bp.baseAddress!
+                            parallelParts(workers) { part in
+                                let cols = ws[part]
+                                let r = self.range(part, of: workers, m)
+                                var n0 = r.lowerBound
+                                while n0 < r.upperBound {
+                                    let cnt = min(chunk, r.upperBound - n0)
+                                    self.im2col(xb, from: n0, count: cnt, into: cols)
+                                    let out = yb + n0 * per * f
+                                    gemm(m: cnt * per, n: f, k: kd, a: cols, lda: kd, b: kb, ldb: f, c: out, ldc: f)
+                                    addBias(out, rows: cnt * per, bb, f, relu: relu, parallel: false)
+                                    n0 += cnt
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            bias.value.withUnsafeBufferPointer { b in addBias(yb, rows: rows, b.baseAddress!, f, relu: relu) }
         }
-        batch = training ? m : 0
+        input = training ? x : nil
         return Tensor(shape: [m, oh, ow, f], data: yBuf)
     }
 
+    /// dy [m, OH, OW, F] -> dx [m, H, W, C]; kernel gradient [kh, kw, C, F], bias gradient [F].
     public func backward(_ dyIn: Tensor) -> Tensor {
-        precondition(batch > 0, "Conv2D.backward without a training forward")
-        let m = batch
+        guard let x = input else { preconditionFailure("Conv2D.backward without a training forward") }
+        let m = x.rows
         var dy = dyIn
         if fusedReLU {
             maskByPositive(dyIn.data, yBuf, into: &dyMasked)
             dy = Tensor(shape: dyIn.shape, data: dyMasked)
         }
-        let rows = m * oh * ow
-        cols.withUnsafeBufferPointer { cp in
-            dy.data.withUnsafeBufferPointer { dp in
-                // dK [kdim, F] = cols^T [kdim, rows] . dy [rows, F]
-                kernel.grad.withUnsafeMutableBufferPointer { gp in
-                    gemm(transA: true, m: kdim, n: f, k: rows, a: cp.baseAddress!, lda: kdim,
-                         b: dp.baseAddress!, ldb: f, c: gp.baseAddress!, ldc: f)
-                }
-            }
-        }
+        let per = oh * ow, kd = kdim, f = self.f, chunk = chunkImages
         bias.grad.withUnsafeMutableBufferPointer { g in
-            dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: rows, n: f, into: g.baseAddress!) }
+            dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: m * per, n: f, into: g.baseAddress!) }
         }
-        if skipsInputGradient { batch = 0; return Tensor(shape: [0], data: []) }
-        // dcols [rows, kdim] = dy [rows, F] . K^T [F, kdim]; reuse the cols buffer.
-        dy.data.withUnsafeBufferPointer { dp in
-            kernel.value.withUnsafeBufferPointer { kp in
-                cols.withUnsafeMutableBufferPointer { cp in
-                    gemm(transB: true, m: rows, n: kdim, k: f, a: dp.baseAddress!, lda: f,
-                         b: kp.baseAddress!, ldb: f, c: cp.baseAddress!, ldc: kdim)
+        let workers = max(1, min(Threads.count, m))
+        ensureWorkspace(workers: workers, size: chunk * per * kd)
+        let ws = workspace
+        let wantDx = !skipsInputGradient
+        if wantDx { reuse(&dxBuf, count: m * h * w * c) }
+        if partialGrads.count != workers * kd * f { partialGrads = [Float](repeating: 0, count: workers * kd * f) }
+        withSingleThreadedBLAS(workers > 1) {
+            x.data.withUnsafeBufferPointer { xp in
+                dy.data.withUnsafeBufferPointer { dp in
+                    kernel.value.withUnsafeBufferPointer { kp in
+                        dxBuf.withUnsafeMutableBufferPointer { dxp in
+                            partialGrads.withUnsafeMutableBufferPointer { gp in
+                                let xb = xp.baseAddress!, db = dp.baseAddress!, kb = kp.baseAddress!
+                                let dxb = dxp.baseAddress, gb = gp.baseAddress!
+                                parallelParts(workers) { part in
+                                    let cols = ws[part]
+                                    let dK = gb + part * kd * f
+                                    let r = self.range(part, of: workers, m)
+                                    if wantDx { (dxb! + r.lowerBound * self.h * self.w * self.c).update(repeating: 0, count: r.count * self.h * self.w * self.c) }
+                                    var n0 = r.lowerBound, first = true
+                                    while n0 < r.upperBound {
+                                        let cnt = min(chunk, r.upperBound - n0)
+                                        let dyc = db + n0 * per * f
+                                        self.im2col(xb, from: n0, count: cnt, into: cols)
+                                        // dK [kdim, F] (+)= cols^T [kdim, rows] . dy [rows, F]
+                                        gemm(transA: true, m: kd, n: f, k: cnt * per, a: cols, lda: kd, b: dyc, ldb: f,
+                                             beta: first ? 0 : 1, c: dK, ldc: f)
+                                        if wantDx {
+                                            // dcols [rows, kdim] = dy [rows, F] . K^T [F, kdim], into the same buffer.
+                                            gemm(transB: true, m: cnt * per, n: kd, k: f, a: dyc, lda: f, b: kb, ldb: f,
+                                                 c: cols, ldc: kd)
+                                            self.col2im(cols, from: n0, count: cnt, into: dxb!)
+                                        }
+                                        first = false
+                                        n0 += cnt
+                                    }
+                                    if r.isEmpty { dK.update(repeating: 0, count: kd * f) }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        reuse(&dxBuf, count: m * h * w * c)
-        cols.withUnsafeBufferPointer { cp in
-            dxBuf.withUnsafeMutableBufferPointer { xp in
-                xp.update(repeating: 0)
-                col2im(cp.baseAddress!, m: m, into: xp.baseAddress!)
+        // Sum the per-thread kernel gradients in thread order.
+        kernel.grad.withUnsafeMutableBufferPointer { g in
+            partialGrads.withUnsafeBufferPointer { pg in
+                for i in 0..<(kd * f) { g[i] = pg[i] }
+                for part in 1..<max(workers, 1) {
+                    let base = part * kd * f
+                    for i in 0..<(kd * f) { g[i] += pg[base + i] }
+                }
             }
         }
-        batch = 0
+        input = nil
+        if !wantDx { return Tensor(shape: [0], data: []) }
         return Tensor(shape: [m, h, w, c], data: dxBuf)
     }
+
+    /// Per-thread im2col buffers, kept between steps.
+    private var workspace: [UnsafeMutablePointer<Float>] = []
+    private var workspaceSize = 0
+    private var partialGrads: [Float] = []
+
+    private func ensureWorkspace(workers: Int, size: Int) {
+        if workspace.count >= workers && workspaceSize >= size { return }
+        for p in workspace { p.deallocate() }
+        workspace = (0..<workers).map { _ in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: size)
+            p.initialize(repeating: 0, count: size)
+            return p
+        }
+        workspaceSize = size
+    }
+
+    deinit { for p in workspace { p.deallocate() } }
 }
 
 /// Runs body(i) for i in 0..<n, split over `Threads.count` workers when n is large enough.
@@ -182,4 +262,21 @@ func parallelFor(_ n: Int, _ body: (Int) -> Void) {
             for i in lo..<hi { body(i) }
         }
     }
+}
+
+/// Runs body(part) for part in 0..<parts, concurrently when parts > 1.
+func parallelParts(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 { body(0); return }
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+    }
+}
+
+/// Runs `body` with BLAS on one thread (when `enabled`), for code that calls BLAS from several
+/// threads of its own; restores the thread count afterwards.
+func withSingleThreadedBLAS(_ enabled: Bool, _ body: () -> Void) {
+    guard enabled else { body(); return }
+    Threads.setBLAS(1)
+    body()
+    Threads.setBLAS(Threads.count)
 }

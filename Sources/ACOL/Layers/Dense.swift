@@ -88,8 +88,9 @@ public final class Dense: Layer {
 }
 
 /// y[r, :] += b, then max(0, .) when `relu`; parallel over rows.
-func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, _ b: UnsafePointer<Float>, _ n: Int, relu: Bool) {
-    let chunks = min(rows, 64)
+func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, _ b: UnsafePointer<Float>, _ n: Int, relu: Bool,
+             parallel: Bool = true) {
+    let chunks = parallel ? min(rows, 64) : 1
     parallelFor(chunks) { c in
         let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
         for r in lo..<hi {
