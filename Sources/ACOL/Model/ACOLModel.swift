@@ -36,6 +36,9 @@ public final class ACOLModel {
         public var confidence: Float
         /// Y[parent]: the pooled probability of that parent.
         public var parentProbability: Float
+        /// argmax of Y, the parent the pooled output predicts (usually `parent`; it differs when
+        /// several duplicates of another parent together outweigh the winning node).
+        public var pooledParent: Int
     }
 
     /// Z for the images of `set` [count, H, W, C], preprocessed as the model says.
@@ -67,8 +70,10 @@ public final class ACOLModel {
                 var total: Float = 0
                 var pooled = [Float](repeating: 0, count: np)
                 for j in 0..<n { let e = expf(row[j] - row[best]); total += e; pooled[j % np] += e }
+                var bestParent = 0
+                for p in 1..<np where pooled[p] > pooled[bestParent] { bestParent = p }
                 out.append(Prediction(cluster: best, parent: best % np, confidence: 1 / total,
-                                      parentProbability: pooled[best % np] / total))
+                                      parentProbability: pooled[best % np] / total, pooledParent: bestParent))
             }
         }
         return out

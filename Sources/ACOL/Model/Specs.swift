@@ -67,7 +67,7 @@ public struct ACOLHeadSpec: Codable, Equatable, Sendable {
     public var parents: Int
     /// k, the duplicates per parent.
     public var k: Int
-    /// Batch normalisation of F (without scale and shift learning disabled) before Z.
+    /// Batch normalisation of F (with learnt scale and shift) before Z.
     public var batchNormBeforeZ: Bool
 
     public init(parents: Int, k: Int, batchNormBeforeZ: Bool = true) {

@@ -43,12 +43,9 @@ public enum Evaluator {
                      fineNames: fineNames, parentCorrect: set.coarseLabels == nil ? nil : correct)
     }
 
-    /// The parent whose pooled probability is largest.
-    static func pooledParent(_ p: ACOLModel.Prediction, model: ACOLModel) -> Int {
-        // argmax of Y can differ from the parent of argmax of Z only when duplicates split the mass;
-        // the prediction keeps the parent of the winning node, and Y[parent] >= S[cluster] always.
-        p.parent
-    }
+    /// The parent whose pooled probability is largest (argmax of Y), as parent accuracy is
+    /// defined in ACOL.md and computed during training.
+    static func pooledParent(_ p: ACOLModel.Prediction, model: ACOLModel) -> Int { p.pooledParent }
 
     static func score(assignments: [Int], confidences: [Float], set: ImageSet, head: ACOLHeadSpec,
                       fineNames: [String], parentCorrect: Int?) -> Evaluation {
