@@ -107,6 +107,11 @@ struct EvalReport: Encodable {
         var majority_name: String?
         var majority_count: Int
         var share: Double
+
+        init(_ c: ClusterInfo) {
+            cluster = c.node; parent = c.parent; duplicate = c.duplicate; size = c.count
+            majority_label = c.fineLabel; majority_name = c.fineName; majority_count = c.majorityCount; share = c.share
+        }
     }
     var split: String
     var images: Int
@@ -120,10 +125,6 @@ struct EvalReport: Encodable {
     init(split: String, ev: Evaluation) {
         self.split = split; images = ev.count; parent_accuracy = ev.parentAccuracy; purity = ev.purity
         hungarian_accuracy = ev.hungarianAccuracy; nmi = ev.nmi; clusters_used = ev.clustersUsed
-        clusters = ev.clusters.map {
-            Cluster(cluster: $0.node, parent: $0.parent, duplicate: $0.duplicate, size: $0.count,
-                    majority_label: $0.fineLabel, majority_name: $0.fineName, majority_count: $0.majorityCount,
-                    share: $0.share)
-        }
+        clusters = ev.clusters.map(Cluster.init)
     }
 }

@@ -89,11 +89,7 @@ struct Inspect: ParsableCommand {
             input_shape: s.spec.inputShape, parents: s.spec.head.parents, k: s.spec.head.k, nodes: s.spec.head.nodes,
             parent_names: s.parentNames, parameters: total, layers: rows, gar: s.gar, preprocessing: s.preprocessing,
             training: s.settings,
-            clusters: s.clusters.map {
-                EvalReport.Cluster(cluster: $0.node, parent: $0.parent, duplicate: $0.duplicate, size: $0.count,
-                                   majority_label: $0.fineLabel, majority_name: $0.fineName,
-                                   majority_count: $0.majorityCount, share: $0.share)
-            },
+            clusters: s.clusters.map(EvalReport.Cluster.init),
             history: s.history.map(EpochLog.init))
         if json { Console.out(try jsonText(report)); return }
 
