@@ -42,7 +42,7 @@ let package = Package(
                 dependencies: ["ACOL", "ACOLHDF5", "ACOLDatasets",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .executableTarget(name: "acol", dependencies: ["ACOLCLI"],
+        .executableTarget(name: "acol", dependencies: ["ACOL", "ACOLCLI"],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .executableTarget(name: "acol-bench", dependencies: ["ACOL"], path: "Benchmarks/ACOLBench",

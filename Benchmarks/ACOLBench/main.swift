@@ -12,6 +12,8 @@ import Foundation
 import Glibc
 #endif
 
+BLASInfo.relaunchWithTunedKernelsIfNeeded()
+
 var args: [String: String] = [:]
 let argv = CommandLine.arguments.dropFirst()
 let mode = argv.first ?? "speed"
@@ -24,6 +26,7 @@ func argInt(_ k: String, _ d: Int) -> Int { Int(arg(k, "\(d)"))! }
 func argFloat(_ k: String, _ d: Float) -> Float { Float(arg(k, "\(d)"))! }
 
 Threads.set(argInt("threads", 2))
+if mode != "train" { print("OpenBLAS kernels: \(BLASInfo.coreName)") }
 
 func readIDX(_ path: String) -> (dims: [Int], bytes: [UInt8]) {
     let d = FileManager.default.contents(atPath: path)!
@@ -131,8 +134,10 @@ case "train":
     })
     print(String(format: "total %.0f s", Date().timeIntervalSince(start)))
     for c in model.clusters { print("node \(c.node) parent \(c.parent) dup \(c.duplicate) size \(c.count) label \(c.fineLabel ?? -1) share \(String(format: "%.3f", c.share))") }
+case "gemm", "layers":
+    break
 default:
-    print("usage: acol-bench speed|train key=value...")
+    print("usage: acol-bench speed|train|gemm|layers key=value...")
 }
 
 /// Per-layer forward/backward times (ms, median of `steps`) for a preset; used to find hot spots.

@@ -150,7 +150,7 @@ struct Train: ParsableCommand {
                                           datasetSHA256: try SHA256.hex(ofFile: data))
         let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed))
         if !quiet {
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }
         var logHandle: FileHandle?
         if let log {

@@ -1,4 +1,23 @@
 #ifndef ACOL_CBLAS_SHIM_H
 #define ACOL_CBLAS_SHIM_H
 #include <cblas.h>
+
+/* CPU features, for choosing an OpenBLAS kernel family when OpenBLAS does not know the CPU. */
+static inline int acol_cpu_has_avx512f(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+static inline int acol_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+#else
+    return 0;
+#endif
+}
 #endif
