@@ -15,7 +15,7 @@ ACOL="$(swift build -c release --show-bin-path)/acol"
 
 set -x
 "$ACOL" convert Fixtures/mnist-small --parents 0-4,5-9 -o "$OUT/mnist-small.h5"
-"$ACOL" train "$OUT/mnist-small.h5" -o "$OUT/model.h5" --epochs 5 --log "$OUT/train.jsonl"
+"$ACOL" train "$OUT/mnist-small.h5" -o "$OUT/model.h5" --epochs 10 --log "$OUT/train.jsonl"
 "$ACOL" eval "$OUT/model.h5" "$OUT/mnist-small.h5"
 "$ACOL" inspect "$OUT/model.h5"
 "$ACOL" run "$OUT/model.h5" Fixtures/mnist-png --output "$OUT/run.csv"

@@ -42,74 +42,24 @@ public final class Conv2D: Layer {
         bias = Parameter(name: "bias", shape: [f], value: [Float](repeating: 0, count: f))
     }
 
-    /// cols [count * OH * OW, kh * kw * C] from images n0 ..< n0 + count of x [m, H, W, C].
-    private func im2col(_ x: UnsafePointer<Float>, from n0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        let (h, w, c, kh, kw, oh, ow, pt, pl) = (self.h, self.w, self.c, self.kh, self.kw, self.oh, self.ow,
-                                                  self.padTop, self.padLeft)
-        let kd = kdim
-        for n in 0..<count {
-            let xi = x + (n0 + n) * h * w * c
-            var row = out + n * oh * ow * kd
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var dst = row
-                    for ky in 0..<kh {
-                        let iy = oy + ky - pt
-                        if iy < 0 || iy >= h {
-                            dst.update(repeating: 0, count: kw * c); dst += kw * c; continue
-                        }
-                        let ix0 = ox - pl
-                        if ix0 >= 0 && ix0 + kw <= w {
-                            // The whole kernel row is inside the image: one contiguous copy.
-                            dst.update(from: xi + (iy * w + ix0) * c, count: kw * c)
-                            dst += kw * c
-                            continue
-                        }
-                        for kx in 0..<kw {
-                            let ix = ix0 + kx
-                            if ix < 0 || ix >= w { dst.update(repeating: 0, count: c) }
-                            else { dst.update(from: xi + (iy * w + ix) * c, count: c) }
-                            dst += c
-                        }
-                    }
-                    row += kd
-                }
-            }
-        }
-    }
+    /// The lowering of the forward pass: x [.., H, W, C] -> cols [.., OH * OW, kh * kw * C].
+    var forwardLowering: Lowering { Lowering(h: h, w: w, c: c, kh: kh, kw: kw, oh: oh, ow: ow, pt: padTop, pl: padLeft) }
 
-    /// dx images n0 ..< n0 + count [.., H, W, C] += col2im(dcols [count * OH * OW, kh * kw * C]).
-    private func col2im(_ dcols: UnsafePointer<Float>, from n0: Int, count: Int, into dx: UnsafeMutablePointer<Float>) {
-        let (h, w, c, kh, kw, oh, ow, pt, pl) = (self.h, self.w, self.c, self.kh, self.kw, self.oh, self.ow,
-                                                  self.padTop, self.padLeft)
-        let kd = kdim
-        for n in 0..<count {
-            let xi = dx + (n0 + n) * h * w * c
-            var row = dcols + n * oh * ow * kd
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var src = row
-                    for ky in 0..<kh {
-                        let iy = oy + ky - pt
-                        if iy < 0 || iy >= h { src += kw * c; continue }
-                        for kx in 0..<kw {
-                            let ix = ox + kx - pl
-                            if ix >= 0 && ix < w {
-                                let d = xi + (iy * w + ix) * c
-                                for ch in 0..<c { d[ch] += src[ch] }
-                            }
-                            src += c
-                        }
-                    }
-                    row += kd
-                }
-            }
-        }
+    /// The lowering of dL/dx as a correlation of dy [.., OH, OW, F] with the kernel turned by 180
+    /// degrees: dx[y, x, c] = sum dy[y + u - (kh - 1 - padTop), x + v - (kw - 1 - padLeft), f] *
+    /// K[kh - 1 - u, kw - 1 - v, c, f]. A GEMM of the same shape as the forward's, with no scatter.
+    var inputGradientLowering: Lowering {
+        Lowering(h: oh, w: ow, c: f, kh: kh, kw: kw, oh: h, ow: w, pt: kh - 1 - padTop, pl: kw - 1 - padLeft)
     }
 
     /// Images per im2col chunk: the chunk's columns stay within about 2 MiB (cache-sized), so
     /// the lowering never materialises the whole batch.
-    private var chunkImages: Int { max(1, (2 << 20) / max(1, oh * ow * kdim * 4)) }
+    private var chunkImages: Int {
+        max(1, (2 << 20) / max(1, max(oh * ow * kdim, h * w * kh * kw * f) * 4))
+    }
+
+    /// Columns of one image in the larger of the two lowerings.
+    private var columnsPerImage: Int { max(oh * ow * kdim, h * w * kh * kw * f) }
 
     /// Worker w's image range when m images are split over `workers`.
     private func range(_ part: Int, of workers: Int, _ m: Int) -> Range<Int> {
@@ -127,9 +77,10 @@ public final class Conv2D: Layer {
         reuse(&yBuf, count: m * oh * ow * f)
         let workers = max(1, min(Threads.count, m))
         let chunk = chunkImages, kd = kdim, f = self.f, per = oh * ow
-        ensureWorkspace(workers: workers, size: chunk * per * kd)
+        ensureWorkspace(workers: workers, size: chunk * columnsPerImage)
         let relu = fusedReLU
         let ws = workspace
+        let low = forwardLowering
         withSingleThreadedBLAS(workers > 1) {
             x.data.withUnsafeBufferPointer { xp in
                 yBuf.withUnsafeMutableBufferPointer { yp in
@@ -142,7 +93,7 @@ public final class Conv2D: Layer {
                                 var n0 = r.lowerBound
                                 while n0 < r.upperBound {
                                     let cnt = min(chunk, r.upperBound - n0)
-                                    self.im2col(xb, from: n0, count: cnt, into: cols)
+                                    im2col(low, xb, from: n0, count: cnt, into: cols)
                                     let out = yb + n0 * per * f
                                     gemm(m: cnt * per, n: f, k: kd, a: cols, lda: kd, b: kb, ldb: f, c: out, ldc: f)
                                     addBias(out, rows: cnt * per, bb, f, relu: relu, parallel: false)
@@ -172,10 +123,21 @@ public final class Conv2D: Layer {
             dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: m * per, n: f, into: g.baseAddress!) }
         }
         let workers = max(1, min(Threads.count, m))
-        ensureWorkspace(workers: workers, size: chunk * per * kd)
+        ensureWorkspace(workers: workers, size: chunk * columnsPerImage)
         let ws = workspace
         let wantDx = !skipsInputGradient
         if wantDx { reuse(&dxBuf, count: m * h * w * c) }
+        let low = forwardLowering, back = inputGradientLowering
+        // The kernel turned by 180 degrees with its channel axes swapped: [kh, kw, F, C].
+        var turned = [Float](repeating: 0, count: kh * kw * f * c)
+        if wantDx {
+            kernel.value.withUnsafeBufferPointer { k in
+                for u in 0..<kh { for v in 0..<kw { for fo in 0..<f { for ci in 0..<c {
+                    turned[((u * kw + v) * f + fo) * c + ci] = k[(((kh - 1 - u) * kw + (kw - 1 - v)) * c + ci) * f + fo]
+                } } } }
+            }
+        }
+        let hwc = h * w * c, hw = h * w, bd = back.kdim
         if partialGrads.count != workers * kd * f { partialGrads = [Float](repeating: 0, count: workers * kd * f) }
         withSingleThreadedBLAS(workers > 1) {
             x.data.withUnsafeBufferPointer { xp in
@@ -183,32 +145,33 @@ public final class Conv2D: Layer {
                     kernel.value.withUnsafeBufferPointer { kp in
                         dxBuf.withUnsafeMutableBufferPointer { dxp in
                             partialGrads.withUnsafeMutableBufferPointer { gp in
-                                let xb = xp.baseAddress!, db = dp.baseAddress!, kb = kp.baseAddress!
+                              turned.withUnsafeBufferPointer { tp in
+                                let xb = xp.baseAddress!, db = dp.baseAddress!, tb = tp.baseAddress!
                                 let dxb = dxp.baseAddress, gb = gp.baseAddress!
                                 parallelParts(workers) { part in
                                     let cols = ws[part]
                                     let dK = gb + part * kd * f
                                     let r = self.range(part, of: workers, m)
-                                    if wantDx { (dxb! + r.lowerBound * self.h * self.w * self.c).update(repeating: 0, count: r.count * self.h * self.w * self.c) }
                                     var n0 = r.lowerBound, first = true
                                     while n0 < r.upperBound {
                                         let cnt = min(chunk, r.upperBound - n0)
                                         let dyc = db + n0 * per * f
-                                        self.im2col(xb, from: n0, count: cnt, into: cols)
+                                        im2col(low, xb, from: n0, count: cnt, into: cols)
                                         // dK [kdim, F] (+)= cols^T [kdim, rows] . dy [rows, F]
                                         gemm(transA: true, m: kd, n: f, k: cnt * per, a: cols, lda: kd, b: dyc, ldb: f,
                                              beta: first ? 0 : 1, c: dK, ldc: f)
                                         if wantDx {
-                                            // dcols [rows, kdim] = dy [rows, F] . K^T [F, kdim], into the same buffer.
-                                            gemm(transB: true, m: cnt * per, n: kd, k: f, a: dyc, lda: f, b: kb, ldb: f,
-                                                 c: cols, ldc: kd)
-                                            self.col2im(cols, from: n0, count: cnt, into: dxb!)
+                                            // dx [cnt * H * W, C] = lower(dy) [cnt * H * W, kh * kw * F] . turned [kh * kw * F, C]
+                                            im2col(back, db, from: n0, count: cnt, into: cols)
+                                            gemm(m: cnt * hw, n: c, k: bd, a: cols, lda: bd, b: tb, ldb: c,
+                                                 c: dxb! + n0 * hwc, ldc: c)
                                         }
                                         first = false
                                         n0 += cnt
                                     }
                                     if r.isEmpty { dK.update(repeating: 0, count: kd * f) }
                                 }
+                              }
                             }
                         }
                     }
@@ -279,4 +242,47 @@ func withSingleThreadedBLAS(_ enabled: Bool, _ body: () -> Void) {
     Threads.setBLAS(1)
     body()
     Threads.setBLAS(Threads.count)
+}
+
+/// Geometry of an im2col lowering: images [H, W, C], a kh x kw window, an OH x OW output grid,
+/// pt / pl rows and columns of zero padding on top and left.
+struct Lowering {
+    let h, w, c, kh, kw, oh, ow, pt, pl: Int
+    /// Columns of the lowered matrix: kh * kw * C.
+    var kdim: Int { kh * kw * c }
+}
+
+/// cols [count * OH * OW, kh * kw * C] from images n0 ..< n0 + count of x [m, H, W, C].
+func im2col(_ g: Lowering, _ x: UnsafePointer<Float>, from n0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+    let (h, w, c, kh, kw, oh, ow, pt, pl) = (g.h, g.w, g.c, g.kh, g.kw, g.oh, g.ow, g.pt, g.pl)
+    let kd = g.kdim
+    for n in 0..<count {
+        let xi = x + (n0 + n) * h * w * c
+        var row = out + n * oh * ow * kd
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                var dst = row
+                for ky in 0..<kh {
+                    let iy = oy + ky - pt
+                    if iy < 0 || iy >= h {
+                        dst.update(repeating: 0, count: kw * c); dst += kw * c; continue
+                    }
+                    let ix0 = ox - pl
+                    if ix0 >= 0 && ix0 + kw <= w {
+                        // The whole kernel row is inside the image: one contiguous copy.
+                        dst.update(from: xi + (iy * w + ix0) * c, count: kw * c)
+                        dst += kw * c
+                        continue
+                    }
+                    for kx in 0..<kw {
+                        let ix = ix0 + kx
+                        if ix < 0 || ix >= w { dst.update(repeating: 0, count: c) }
+                        else { dst.update(from: xi + (iy * w + ix) * c, count: c) }
+                        dst += c
+                    }
+                }
+                row += kd
+            }
+        }
+    }
 }
