@@ -113,8 +113,14 @@ case "train":
     let parents = argInt("parents", 2), k = argInt("k", 5)
     let train = loadMNIST(dir, train: true, limit: argInt("train_n", 60000), parents: parents)
     let test = loadMNIST(dir, train: false, limit: argInt("test_n", 10000), parents: parents)
-    let spec = try Presets.spec(arg("arch", "cnn2"), inputShape: [28, 28, 1], parents: parents, k: k,
+    var spec = try Presets.spec(arg("arch", "cnn2"), inputShape: [28, 28, 1], parents: parents, k: k,
                                 batchNormBeforeZ: arg("bn", "1") == "1")
+    if arg("bnpos", "head") == "before_dropout" {
+        // BatchNorm between the last ReLU and the last dropout instead of on F (after the dropout).
+        let last = spec.layers.removeLast()
+        spec.layers += [.batchNorm(), last]
+        spec.head.batchNormBeforeZ = false
+    }
     let net = try Network(spec: spec, seed: UInt64(argInt("seed", 1)))
     let gar = GARConfig(scope: arg("scope", "all") == "all" ? .allNodes : .perParent,
                         symmetric: arg("symmetric", "0") == "1", cA: argFloat("ca", 1), cB: argFloat("cb", 1),
