@@ -11,7 +11,7 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a data set (IDX, CIFAR, SVHN .mat, PNG folders) into an acol data-set file.",
         discussion: """
-        The format is detected from the inputs. A folder as its publisher ships it converts in one go,
+        The format is detected from the inputs. A folder as its publisher ships it converts in one go, \
         train and test splits together.
 
         Examples:

@@ -7,7 +7,7 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a model on a data-set file: parent accuracy, purity, Hungarian accuracy, NMI, and a table per cluster.",
         discussion: """
-        Uses the test split when there is one (choose another with --split). Parents come from the
+        Uses the test split when there is one (choose another with --split). Parents come from the \
         data set, or from the mapping the model was trained with.
 
         Examples:

@@ -7,8 +7,8 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a model file, a data-set file, or any other HDF5 file.",
         discussion: """
-        A model: architecture with output shapes and parameter counts, parents x duplicates, the
-        cluster mapping and the training history. A data set: image shape, splits, counts per class
+        A model: architecture with output shapes and parameter counts, parents x duplicates, the \
+        cluster mapping and the training history. A data set: image shape, splits, counts per class \
         and per parent. Any other HDF5 file: its tree of groups and datasets.
 
         Examples:

@@ -8,7 +8,7 @@ struct Montage: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a PNG with one row per cluster of its most confident images, labelled.",
         discussion: """
-        Each row starts with the cluster's number, its parent, the majority fine label on the data
+        Each row starts with the cluster's number, its parent, the majority fine label on the data \
         and that label's share, then the images the model assigned to the cluster most confidently.
 
         Example:

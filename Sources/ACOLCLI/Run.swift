@@ -11,10 +11,10 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model on PNG images: the parent and cluster of each image.",
         discussion: """
-        Takes PNG files and folders (searched recursively for *.png). Prints, for each image, its
-        path, parent (index and name), cluster (index, and fine label where the model has a
-        mapping) and confidence, as CSV (default) or JSON lines. Images are converted to the model's
-        channel count; another size is reported per file unless --resize is given. A file that
+        Takes PNG files and folders (searched recursively for *.png). Prints, for each image, its \
+        path, parent (index and name), cluster (index, and fine label where the model has a \
+        mapping) and confidence, as CSV (default) or JSON lines. Images are converted to the model's \
+        channel count; another size is reported per file unless --resize is given. A file that \
         cannot be decoded is reported and the batch goes on. A summary goes to standard error.
 
         Examples:

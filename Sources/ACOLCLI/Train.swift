@@ -21,8 +21,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train an ACOL model on the train split of a data-set file.",
         discussion: """
-        The network is trained as a classifier of the parents (coarse labels); GAR makes the k
-        duplicates of each parent's output node compete, so each becomes one fine cluster. The test
+        The network is trained as a classifier of the parents (coarse labels); GAR makes the k \
+        duplicates of each parent's output node compete, so each becomes one fine cluster. The test \
         split, when there is one, is scored after every epoch.
 
         Examples:

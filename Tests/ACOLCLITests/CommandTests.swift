@@ -244,3 +244,18 @@ struct ParseTests {
         #expect(r.output == nil)
     }
 }
+
+/// Help texts against committed snapshots (Tests/ACOLCLITests/Snapshots). After a deliberate
+/// change of options or wording, regenerate them with `acol --help > ...` and review the diff.
+@Suite struct HelpSnapshotTests {
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+    @Test(arguments: [(["--help"], "acol-help.txt"), (["train", "--help"], "acol-train-help.txt")])
+    func helpMatchesSnapshot(_ args: [String], _ file: String) throws {
+        let dir = try TempDir()
+        let r = try CLI.run(args, in: dir.url)
+        #expect(r.status == 0)
+        let expected = try String(contentsOf: Self.snapshots.appendingPathComponent(file), encoding: .utf8)
+        #expect(r.stdout == expected)
+    }
+}
