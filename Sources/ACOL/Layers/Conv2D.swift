@@ -142,7 +142,6 @@ public final class Conv2D: Layer {
         withSingleThreadedBLAS(workers > 1) {
             x.data.withUnsafeBufferPointer { xp in
                 dy.data.withUnsafeBufferPointer { dp in
-                    kernel.value.withUnsafeBufferPointer { kp in
                         dxBuf.withUnsafeMutableBufferPointer { dxp in
                             partialGrads.withUnsafeMutableBufferPointer { gp in
                               turned.withUnsafeBufferPointer { tp in
@@ -174,7 +173,6 @@ public final class Conv2D: Layer {
                               }
                             }
                         }
-                    }
                 }
             }
         }

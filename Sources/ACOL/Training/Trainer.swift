@@ -34,7 +34,7 @@ public enum Evaluator {
             let preds = model.predict(sub, batchSize: batchSize)
             for (o, p) in preds.enumerated() {
                 assignments.append(p.cluster); confidences.append(p.confidence)
-                if let c = set.coarseLabels, Int(c[start + o]) == pooledParent(p, model: model) { correct += 1 }
+                if let c = set.coarseLabels, Int(c[start + o]) == p.pooledParent { correct += 1 }
             }
             start = end
             progress?(start, set.count)
@@ -43,9 +43,6 @@ public enum Evaluator {
                      fineNames: fineNames, parentCorrect: set.coarseLabels == nil ? nil : correct)
     }
 
-    /// The parent whose pooled probability is largest (argmax of Y), as parent accuracy is
-    /// defined in ACOL.md and computed during training.
-    static func pooledParent(_ p: ACOLModel.Prediction, model: ACOLModel) -> Int { p.pooledParent }
 
     static func score(assignments: [Int], confidences: [Float], set: ImageSet, head: ACOLHeadSpec,
                       fineNames: [String], parentCorrect: Int?) -> Evaluation {
