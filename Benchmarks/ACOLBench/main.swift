@@ -121,6 +121,19 @@ case "train":
         spec.layers += [.batchNorm(), last]
         spec.head.batchNormBeforeZ = false
     }
+    if arg("convdrop", "1") == "0" {
+        // Remove the dropouts of the convolution blocks (keep the one after Dense 2048).
+        var seenFlatten = false
+        spec.layers = spec.layers.filter { l in
+            if l.type == .flatten { seenFlatten = true }
+            if l.type == .dropout, !seenFlatten { return false }
+            return true
+        }
+    }
+    if arg("densedrop", "1") == "0" {
+        if spec.layers.last!.type == .dropout { spec.layers.removeLast() }
+    }
+    print("layers: \(spec.layers)")
     let net = try Network(spec: spec, seed: UInt64(argInt("seed", 1)))
     let gar = GARConfig(scope: arg("scope", "all") == "all" ? .allNodes : .perParent,
                         symmetric: arg("symmetric", "0") == "1", cA: argFloat("ca", 1), cB: argFloat("cb", 1),

@@ -59,4 +59,31 @@ import Testing
         var rng = SeededGenerator(seed: 0)
         #expect(layer.forward(x, training: false, rng: &rng).data == [9, 8])
     }
+
+    /// Ties: the whole window gradient goes to the first maximum in row-major order, once, and
+    /// the row and column no window covers get zero.
+    @Test func maxPoolTiesAndUncovered() {
+        let layer = MaxPool2D(inputShape: [3, 5, 2], size: 2)
+        // Two channels interleaved: channel 0 has ties, channel 1 distinct values.
+        let c0: [Float] = [7, 7, 1, 2, 5,
+                           7, 3, 2, 2, 5,
+                           5, 5, 5, 5, 5]
+        let c1: [Float] = [1, 2, 3, 4, 9,
+                           8, 0, 6, 5, 9,
+                           9, 9, 9, 9, 9]
+        var data: [Float] = []
+        for i in 0..<15 { data += [c0[i], c1[i]] }
+        var rng = SeededGenerator(seed: 0)
+        let y = layer.forward(Tensor(shape: [1, 3, 5, 2], data: data), training: true, rng: &rng)
+        #expect(y.data == [7, 8, 2, 6])
+        let dx = layer.backward(Tensor(shape: [1, 1, 2, 2], data: [10, 20, 30, 40]))
+        var g0 = [Float](repeating: 0, count: 15), g1 = g0
+        for i in 0..<15 { g0[i] = dx.data[2 * i]; g1[i] = dx.data[2 * i + 1] }
+        #expect(g0 == [10, 0, 0, 30, 0,
+                       0, 0, 0, 0, 0,
+                       0, 0, 0, 0, 0])
+        #expect(g1 == [0, 0, 0, 0, 0,
+                       20, 0, 40, 0, 0,
+                       0, 0, 0, 0, 0])
+    }
 }

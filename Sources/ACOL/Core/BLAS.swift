@@ -20,25 +20,59 @@ func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// Threads used by BLAS and by the library's own parallel loops.
+/// Threads used by the library's parallel loops and GEMMs.
+///
+/// BLAS itself always runs on one thread: the library splits every large GEMM into blocks of C
+/// (`parallelGemm`) and convolutions into per-thread image ranges on its own threads. Mixing the
+/// two models cost ~14 % of a CNN step here: OpenBLAS's idle workers spin in sched_yield after
+/// each threaded call and compete with the library's threads for the same cores.
 public enum Threads {
     nonisolated(unsafe) private static var current: Int = 0
 
-    /// Sets the number of threads (1 or more). 0 keeps BLAS's own choice.
+    /// Sets the number of threads (1 or more). 0 keeps the default (OpenBLAS's own choice:
+    /// OPENBLAS_NUM_THREADS or the number of cores).
     public static func set(_ n: Int) {
         guard n > 0 else { return }
         current = n
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)
     }
 
-    /// Sets BLAS's thread count only (the library's own count is unchanged).
-    static func setBLAS(_ n: Int) {
-        openblas_set_num_threads(Int32(n))
-    }
-
-    /// The thread count in force (BLAS's own count when never set).
+    /// The thread count in force.
     public static var count: Int {
-        current > 0 ? current : Int(openblas_get_num_threads())
+        if current == 0 {
+            current = max(1, Int(openblas_get_num_threads()))
+            openblas_set_num_threads(1)
+        }
+        return current
+    }
+}
+
+/// `gemm` with C split into blocks over `Threads.count` threads, each a single-threaded GEMM:
+/// by rows of C when it is taller than wide, else by columns. Products too small to pay for a
+/// thread hand-off run on the calling thread. Each element of C is computed by one call, so the
+/// result does not depend on the split.
+func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let workers = min(Threads.count, max(m, n))
+    if workers <= 1 || m * n * k < 1 << 18 {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let byRows = m >= n
+    parallelParts(workers) { part in
+        if byRows {
+            let r0 = m * part / workers, r1 = m * (part + 1) / workers
+            // Rows r0..<r1 of op(A): row-major A shifts by rows, a transposed A by columns.
+            let ap = transA ? a + r0 : a + r0 * lda
+            gemm(transA: transA, transB: transB, m: r1 - r0, n: n, k: k, a: ap, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c + r0 * ldc, ldc: ldc)
+        } else {
+            let c0 = n * part / workers, c1 = n * (part + 1) / workers
+            let bp = transB ? b + c0 * ldb : b + c0
+            gemm(transA: transA, transB: transB, m: m, n: c1 - c0, k: k, a: a, lda: lda, b: bp, ldb: ldb,
+                 beta: beta, c: c + c0, ldc: ldc)
+        }
     }
 }
 

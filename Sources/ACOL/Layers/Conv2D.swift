@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// 2-D convolution, stride 1, 'same' or 'valid' padding, lowered to GEMMs over cache-sized chunks (im2col).
 /// x: [m, H, W, C] -> y: [m, OH, OW, F]; kernel [kh, kw, C, F] (HWIO, as Keras/TensorFlow), bias [F].
@@ -52,14 +53,21 @@ public final class Conv2D: Layer {
         Lowering(h: oh, w: ow, c: f, kh: kh, kw: kw, oh: h, ow: w, pt: kh - 1 - padTop, pl: kw - 1 - padLeft)
     }
 
-    /// Images per im2col chunk: the chunk's columns stay within about 2 MiB (cache-sized), so
-    /// the lowering never materialises the whole batch.
-    private var chunkImages: Int {
-        max(1, (2 << 20) / max(1, max(oh * ow * kdim, h * w * kh * kw * f) * 4))
-    }
+    /// Rows of a lowered matrix with `columns` columns per im2col chunk: the chunk stays within
+    /// `Conv2D.chunkBytes` (cache-sized), so the lowering never materialises a whole image set
+    /// and the GEMM reads its input from cache.
+    private func chunkRows(columns: Int) -> Int { max(16, Conv2D.chunkBytes / (columns * 4)) }
 
-    /// Columns of one image in the larger of the two lowerings.
-    private var columnsPerImage: Int { max(oh * ow * kdim, h * w * kh * kw * f) }
+    /// Bytes of one im2col chunk (per thread). ACOL_CONV_CHUNK_KB overrides it for experiments.
+    static let chunkBytes: Int = {
+        if let s = ProcessInfo.processInfo.environment["ACOL_CONV_CHUNK_KB"], let kb = Int(s), kb > 0 { return kb << 10 }
+        return 256 << 10
+    }()
+
+    /// Workspace floats per thread: one chunk of the larger of the two lowerings.
+    private var workspaceFloats: Int {
+        max(chunkRows(columns: kdim) * kdim, chunkRows(columns: kh * kw * f) * kh * kw * f)
+    }
 
     /// Worker w's image range when m images are split over `workers`.
     private func range(_ part: Int, of workers: Int, _ m: Int) -> Range<Int> {
@@ -67,7 +75,7 @@ public final class Conv2D: Layer {
     }
 
     /// Forward and backward split the batch into one contiguous range of images per thread; each
-    /// thread lowers its images a cache-sized chunk at a time and multiplies with single-threaded
+    /// thread lowers its images a cache-sized chunk at a time and multiplies with (single-threaded)
     /// BLAS. Kernel gradients are summed per thread and then in thread order (deterministic for a
     /// given thread count).
     /// x [m, H, W, C] -> y [m, OH, OW, F]
@@ -76,12 +84,12 @@ public final class Conv2D: Layer {
         precondition(x.columns == h * w * c, "Conv2D: expected \([h, w, c]) per example, got \(x.shape)")
         reuse(&yBuf, count: m * oh * ow * f)
         let workers = max(1, min(Threads.count, m))
-        let chunk = chunkImages, kd = kdim, f = self.f, per = oh * ow
-        ensureWorkspace(workers: workers, size: chunk * columnsPerImage)
+        let kd = kdim, f = self.f, per = oh * ow, chunk = chunkRows(columns: kd)
+        ensureWorkspace(workers: workers, size: workspaceFloats)
         let relu = fusedReLU
         let ws = workspace
         let low = forwardLowering
-        withSingleThreadedBLAS(workers > 1) {
+        do {
             x.data.withUnsafeBufferPointer { xp in
                 yBuf.withUnsafeMutableBufferPointer { yp in
                     kernel.value.withUnsafeBufferPointer { kp in
@@ -89,15 +97,15 @@ public final class Conv2D: Layer {
                             let xb = xp.baseAddress!, yb = yp.baseAddress!, kb = kp.baseAddress!, bb = bp.baseAddress!
                             parallelParts(workers) { part in
                                 let cols = ws[part]
-                                let r = self.range(part, of: workers, m)
-                                var n0 = r.lowerBound
-                                while n0 < r.upperBound {
-                                    let cnt = min(chunk, r.upperBound - n0)
-                                    im2col(low, xb, from: n0, count: cnt, into: cols)
-                                    let out = yb + n0 * per * f
-                                    gemm(m: cnt * per, n: f, k: kd, a: cols, lda: kd, b: kb, ldb: f, c: out, ldc: f)
-                                    addBias(out, rows: cnt * per, bb, f, relu: relu, parallel: false)
-                                    n0 += cnt
+                                let images = self.range(part, of: workers, m)
+                                var r0 = images.lowerBound * per
+                                while r0 < images.upperBound * per {
+                                    let r1 = min(r0 + chunk, images.upperBound * per)
+                                    im2col(low, xb, rows: r0..<r1, into: cols)
+                                    let out = yb + r0 * f
+                                    gemm(m: r1 - r0, n: f, k: kd, a: cols, lda: kd, b: kb, ldb: f, c: out, ldc: f)
+                                    addBias(out, rows: r1 - r0, bb, f, relu: relu, parallel: false)
+                                    r0 = r1
                                 }
                             }
                         }
@@ -118,16 +126,17 @@ public final class Conv2D: Layer {
             maskByPositive(dyIn.data, yBuf, into: &dyMasked)
             dy = Tensor(shape: dyIn.shape, data: dyMasked)
         }
-        let per = oh * ow, kd = kdim, f = self.f, chunk = chunkImages
+        let per = oh * ow, kd = kdim, f = self.f
         bias.grad.withUnsafeMutableBufferPointer { g in
             dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: m * per, n: f, into: g.baseAddress!) }
         }
         let workers = max(1, min(Threads.count, m))
-        ensureWorkspace(workers: workers, size: chunk * columnsPerImage)
+        ensureWorkspace(workers: workers, size: workspaceFloats)
         let ws = workspace
         let wantDx = !skipsInputGradient
         if wantDx { reuse(&dxBuf, count: m * h * w * c) }
         let low = forwardLowering, back = inputGradientLowering
+        let chunk = chunkRows(columns: kd), backChunk = chunkRows(columns: back.kdim)
         // The kernel turned by 180 degrees with its channel axes swapped: [kh, kw, F, C].
         var turned = [Float](repeating: 0, count: kh * kw * f * c)
         if wantDx {
@@ -137,42 +146,44 @@ public final class Conv2D: Layer {
                 } } } }
             }
         }
-        let hwc = h * w * c, hw = h * w, bd = back.kdim
+        let hw = h * w, bd = back.kdim
         if partialGrads.count != workers * kd * f { partialGrads = [Float](repeating: 0, count: workers * kd * f) }
-        withSingleThreadedBLAS(workers > 1) {
+        do {
             x.data.withUnsafeBufferPointer { xp in
                 dy.data.withUnsafeBufferPointer { dp in
-                        dxBuf.withUnsafeMutableBufferPointer { dxp in
-                            partialGrads.withUnsafeMutableBufferPointer { gp in
-                              turned.withUnsafeBufferPointer { tp in
+                    dxBuf.withUnsafeMutableBufferPointer { dxp in
+                        partialGrads.withUnsafeMutableBufferPointer { gp in
+                            turned.withUnsafeBufferPointer { tp in
                                 let xb = xp.baseAddress!, db = dp.baseAddress!, tb = tp.baseAddress!
                                 let dxb = dxp.baseAddress, gb = gp.baseAddress!
                                 parallelParts(workers) { part in
                                     let cols = ws[part]
                                     let dK = gb + part * kd * f
-                                    let r = self.range(part, of: workers, m)
-                                    var n0 = r.lowerBound, first = true
-                                    while n0 < r.upperBound {
-                                        let cnt = min(chunk, r.upperBound - n0)
-                                        let dyc = db + n0 * per * f
-                                        im2col(low, xb, from: n0, count: cnt, into: cols)
-                                        // dK [kdim, F] (+)= cols^T [kdim, rows] . dy [rows, F]
-                                        gemm(transA: true, m: kd, n: f, k: cnt * per, a: cols, lda: kd, b: dyc, ldb: f,
-                                             beta: first ? 0 : 1, c: dK, ldc: f)
-                                        if wantDx {
-                                            // dx [cnt * H * W, C] = lower(dy) [cnt * H * W, kh * kw * F] . turned [kh * kw * F, C]
-                                            im2col(back, db, from: n0, count: cnt, into: cols)
-                                            gemm(m: cnt * hw, n: c, k: bd, a: cols, lda: bd, b: tb, ldb: c,
-                                                 c: dxb! + n0 * hwc, ldc: c)
-                                        }
-                                        first = false
-                                        n0 += cnt
+                                    let images = self.range(part, of: workers, m)
+                                    dK.update(repeating: 0, count: kd * f)
+                                    // dK [kdim, F] += cols^T [kdim, rows] . dy [rows, F]
+                                    var r0 = images.lowerBound * per
+                                    while r0 < images.upperBound * per {
+                                        let r1 = min(r0 + chunk, images.upperBound * per)
+                                        im2col(low, xb, rows: r0..<r1, into: cols)
+                                        gemm(transA: true, m: kd, n: f, k: r1 - r0, a: cols, lda: kd, b: db + r0 * f, ldb: f,
+                                             beta: 1, c: dK, ldc: f)
+                                        r0 = r1
                                     }
-                                    if r.isEmpty { dK.update(repeating: 0, count: kd * f) }
+                                    guard wantDx else { return }
+                                    // dx [rows, C] = lower(dy) [rows, kh * kw * F] . turned [kh * kw * F, C],
+                                    // rows over the input grid (H * W per image).
+                                    r0 = images.lowerBound * hw
+                                    while r0 < images.upperBound * hw {
+                                        let r1 = min(r0 + backChunk, images.upperBound * hw)
+                                        im2col(back, db, rows: r0..<r1, into: cols)
+                                        gemm(m: r1 - r0, n: c, k: bd, a: cols, lda: bd, b: tb, ldb: c, c: dxb! + r0 * c, ldc: c)
+                                        r0 = r1
+                                    }
                                 }
-                              }
                             }
                         }
+                    }
                 }
             }
         }
@@ -233,15 +244,6 @@ func parallelParts(_ parts: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// Runs `body` with BLAS on one thread (when `enabled`), for code that calls BLAS from several
-/// threads of its own; restores the thread count afterwards.
-func withSingleThreadedBLAS(_ enabled: Bool, _ body: () -> Void) {
-    guard enabled else { body(); return }
-    Threads.setBLAS(1)
-    body()
-    Threads.setBLAS(Threads.count)
-}
-
 /// Geometry of an im2col lowering: images [H, W, C], a kh x kw window, an OH x OW output grid,
 /// pt / pl rows and columns of zero padding on top and left.
 struct Lowering {
@@ -250,37 +252,44 @@ struct Lowering {
     var kdim: Int { kh * kw * c }
 }
 
-/// cols [count * OH * OW, kh * kw * C] from images n0 ..< n0 + count of x [m, H, W, C].
-func im2col(_ g: Lowering, _ x: UnsafePointer<Float>, from n0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+/// cols [rows.count, kh * kw * C]: rows r0 ..< r1 of the lowering of x [m, H, W, C], where row
+/// n * OH * OW + oy * OW + ox holds the kh x kw x C window of output (oy, ox) of image n.
+func im2col(_ g: Lowering, _ x: UnsafePointer<Float>, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
     let (h, w, c, kh, kw, oh, ow, pt, pl) = (g.h, g.w, g.c, g.kh, g.kw, g.oh, g.ow, g.pt, g.pl)
-    let kd = g.kdim
-    for n in 0..<count {
-        let xi = x + (n0 + n) * h * w * c
-        var row = out + n * oh * ow * kd
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var dst = row
-                for ky in 0..<kh {
-                    let iy = oy + ky - pt
-                    if iy < 0 || iy >= h {
-                        dst.update(repeating: 0, count: kw * c); dst += kw * c; continue
-                    }
-                    let ix0 = ox - pl
-                    if ix0 >= 0 && ix0 + kw <= w {
-                        // The whole kernel row is inside the image: one contiguous copy.
-                        dst.update(from: xi + (iy * w + ix0) * c, count: kw * c)
-                        dst += kw * c
-                        continue
-                    }
-                    for kx in 0..<kw {
-                        let ix = ix0 + kx
-                        if ix < 0 || ix >= w { dst.update(repeating: 0, count: c) }
-                        else { dst.update(from: xi + (iy * w + ix) * c, count: c) }
-                        dst += c
-                    }
-                }
-                row += kd
+    let kd = g.kdim, per = oh * ow
+    var n = rows.lowerBound / per, oy = (rows.lowerBound % per) / ow, ox = rows.lowerBound % ow
+    var xi = x + n * h * w * c
+    var row = out
+    for _ in rows {
+        var dst = row
+        for ky in 0..<kh {
+            let iy = oy + ky - pt
+            if iy < 0 || iy >= h {
+                dst.update(repeating: 0, count: kw * c); dst += kw * c; continue
             }
+            let ix0 = ox - pl
+            if ix0 >= 0 && ix0 + kw <= w {
+                // The whole kernel row is inside the image: one contiguous copy (an inline loop
+                // when it is short, e.g. 3 values for one channel, where a memmove call would
+                // cost more than the copy).
+                let src = xi + (iy * w + ix0) * c, len = kw * c
+                if len <= 16 { for j in 0..<len { dst[j] = src[j] } }
+                else { dst.update(from: src, count: len) }
+                dst += len
+                continue
+            }
+            for kx in 0..<kw {
+                let ix = ix0 + kx
+                if ix < 0 || ix >= w { dst.update(repeating: 0, count: c) }
+                else { dst.update(from: xi + (iy * w + ix) * c, count: c) }
+                dst += c
+            }
+        }
+        row += kd
+        ox += 1
+        if ox == ow {
+            ox = 0; oy += 1
+            if oy == oh { oy = 0; n += 1; xi += h * w * c }
         }
     }
 }

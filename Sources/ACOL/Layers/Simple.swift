@@ -1,14 +1,15 @@
 /// 2-D max pooling, window p x p, stride p, no padding (floor).
 /// x: [m, H, W, C] -> y: [m, H / p, W / p, C].
+/// Ties go to the first maximum in row-major window order. Training keeps x and y; backward finds
+/// each window's winner again by comparing x with y (no index array), so both passes run over
+/// contiguous channel vectors.
 public final class MaxPool2D: Layer {
     public let spec: LayerSpec
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var parameters: [Parameter] { [] }
     let h, w, c, p, oh, ow: Int
-    /// For each output value, the flat index of the input that won.
-    private var argmax: [Int32] = []
-    private var batch = 0
+    private var input: Tensor?
     private var yBuf: [Float] = []
     private var dxBuf: [Float] = []
 
@@ -23,29 +24,22 @@ public final class MaxPool2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
         let m = x.rows
-        let outCount = m * oh * ow * c
-        reuse(&yBuf, count: outCount)
-        if training && argmax.count != outCount { argmax = [Int32](repeating: 0, count: outCount) }
+        precondition(x.columns == h * w * c, "MaxPool2D: expected \([h, w, c]) per example, got \(x.shape)")
+        reuse(&yBuf, count: m * oh * ow * c)
         let (h, w, c, p, oh, ow) = (self.h, self.w, self.c, self.p, self.oh, self.ow)
         x.data.withUnsafeBufferPointer { xp in
             yBuf.withUnsafeMutableBufferPointer { yp in
-                argmax.withUnsafeMutableBufferPointer { ap in
-                    let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = training ? ap.baseAddress : nil
-                    parallelFor(m) { n in
-                        for oy in 0..<oh {
-                            for ox in 0..<ow {
-                                let o = ((n * oh + oy) * ow + ox) * c
-                                let first = ((n * h + oy * p) * w + ox * p) * c
-                                for ch in 0..<c {
-                                    var best = xb[first + ch], bi = first + ch
-                                    for dy in 0..<p {
-                                        for dx in 0..<p {
-                                            let i = ((n * h + oy * p + dy) * w + ox * p + dx) * c + ch
-                                            if xb[i] > best { best = xb[i]; bi = i }
-                                        }
-                                    }
-                                    yb[o + ch] = best
-                                    if let ab { ab[o + ch] = Int32(bi) }
+                let xb = xp.baseAddress!, yb = yp.baseAddress!
+                parallelFor(m) { n in
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            let out = yb + ((n * oh + oy) * ow + ox) * c
+                            let first = xb + ((n * h + oy * p) * w + ox * p) * c
+                            out.update(from: first, count: c)
+                            for dy in 0..<p {
+                                for dx in 0..<p where dy > 0 || dx > 0 {
+                                    let xi = first + (dy * w + dx) * c
+                                    keepMaximum(out, xi, count: c)
                                 }
                             }
                         }
@@ -53,24 +47,89 @@ public final class MaxPool2D: Layer {
                 }
             }
         }
-        batch = training ? m : 0
+        input = training ? x : nil
         return Tensor(shape: [m, oh, ow, c], data: yBuf)
     }
 
+    /// dy [m, OH, OW, C] -> dx [m, H, W, C]: each window's gradient goes to its first maximum.
     public func backward(_ dy: Tensor) -> Tensor {
-        precondition(batch > 0, "MaxPool2D.backward without a training forward")
-        reuse(&dxBuf, count: batch * h * w * c)
+        guard let x = input else { preconditionFailure("MaxPool2D.backward without a training forward") }
+        let m = x.rows
+        reuse(&dxBuf, count: m * h * w * c)
+        let (h, w, c, p, oh, ow) = (self.h, self.w, self.c, self.p, self.oh, self.ow)
         dxBuf.withUnsafeMutableBufferPointer { d in
-            d.update(repeating: 0)
-            dy.data.withUnsafeBufferPointer { g in
-                argmax.withUnsafeBufferPointer { a in
-                    for i in 0..<a.count { d[Int(a[i])] += g[i] }
+            // Rows and columns that no window covers (H or W not a multiple of p) stay zero.
+            if h % p != 0 || w % p != 0 { d.update(repeating: 0) }
+            x.data.withUnsafeBufferPointer { xp in
+                yBuf.withUnsafeBufferPointer { yp in
+                    dy.data.withUnsafeBufferPointer { gp in
+                        let xb = xp.baseAddress!, yb = yp.baseAddress!, gb = gp.baseAddress!, db = d.baseAddress!
+                        parallelFor(m) { n in
+                            var left = [Float](repeating: 0, count: c)
+                            left.withUnsafeMutableBufferPointer { lp in
+                                let r = lp.baseAddress!
+                                for oy in 0..<oh {
+                                    for ox in 0..<ow {
+                                        let o = ((n * oh + oy) * ow + ox) * c
+                                        let yo = yb + o
+                                        r.update(from: gb + o, count: c)
+                                        let first = ((n * h + oy * p) * w + ox * p) * c
+                                        for dyy in 0..<p {
+                                            for dxx in 0..<p {
+                                                let i = first + (dyy * w + dxx) * c
+                                                // The first element equal to the maximum takes what is left.
+                                                firstMaxGradient(x: xb + i, y: yo, left: r, dx: db + i, count: c)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        let m = batch
-        batch = 0
+        input = nil
         return Tensor(shape: [m, h, w, c], data: dxBuf)
+    }
+}
+
+/// out = x where x > out (strictly: on a tie the earlier value stays), eight lanes at a time.
+@inline(__always)
+private func keepMaximum(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count c: Int) {
+    typealias V = SIMD8<Float>
+    let orw = UnsafeMutableRawPointer(out), xr = UnsafeRawPointer(x)
+    var ch = 0
+    while ch + 8 <= c {
+        let o = orw.loadUnaligned(fromByteOffset: ch * 4, as: V.self), v = xr.loadUnaligned(fromByteOffset: ch * 4, as: V.self)
+        orw.storeBytes(of: o.replacing(with: v, where: v .> o), toByteOffset: ch * 4, as: V.self)
+        ch += 8
+    }
+    while ch < c { if x[ch] > out[ch] { out[ch] = x[ch] }; ch += 1 }
+}
+
+/// For one window element over `count` channels: dx = left where x == y (and left becomes 0),
+/// else dx = 0. Eight lanes at a time, branch-free.
+@inline(__always)
+private func firstMaxGradient(x: UnsafePointer<Float>, y: UnsafePointer<Float>, left: UnsafeMutablePointer<Float>,
+                              dx: UnsafeMutablePointer<Float>, count c: Int) {
+    typealias V = SIMD8<Float>
+    let xr = UnsafeRawPointer(x), yr = UnsafeRawPointer(y)
+    let lr = UnsafeMutableRawPointer(left), dr = UnsafeMutableRawPointer(dx)
+    let zero = V(repeating: 0)
+    var ch = 0
+    while ch + 8 <= c {
+        let hit = xr.loadUnaligned(fromByteOffset: ch * 4, as: V.self) .== yr.loadUnaligned(fromByteOffset: ch * 4, as: V.self)
+        let l = lr.loadUnaligned(fromByteOffset: ch * 4, as: V.self)
+        dr.storeBytes(of: zero.replacing(with: l, where: hit), toByteOffset: ch * 4, as: V.self)
+        lr.storeBytes(of: l.replacing(with: 0, where: hit), toByteOffset: ch * 4, as: V.self)
+        ch += 8
+    }
+    while ch < c {
+        let hit = x[ch] == y[ch]
+        dx[ch] = hit ? left[ch] : 0
+        left[ch] = hit ? 0 : left[ch]
+        ch += 1
     }
 }
 
@@ -104,7 +163,7 @@ public final class ReLU: Layer {
         dy.data.withUnsafeBufferPointer { d in
             yBuf.withUnsafeBufferPointer { y in
                 dxBuf.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<d.count { o[i] = y[i] > 0 ? d[i] : 0 }
+                    maskByPositive(d.baseAddress!, y.baseAddress!, o.baseAddress!, count: d.count)
                 }
             }
         }
@@ -136,9 +195,11 @@ public final class Dropout: Layer {
         reuse(&mask, count: x.count)
         reuse(&yBuf, count: x.count)
         mask.withUnsafeMutableBufferPointer { q in
-            for i in 0..<q.count { q[i] = rng.nextUnitFloat() < keep ? scale : 0 }
             x.data.withUnsafeBufferPointer { p in
-                yBuf.withUnsafeMutableBufferPointer { y in for i in 0..<p.count { y[i] = p[i] * q[i] } }
+                yBuf.withUnsafeMutableBufferPointer { y in
+                    dropoutMask(x: p.baseAddress!, mask: q.baseAddress!, y: y.baseAddress!, count: q.count,
+                                keep: keep, scale: scale, rng: &rng)
+                }
             }
         }
         return Tensor(shape: x.shape, data: yBuf)
@@ -154,6 +215,28 @@ public final class Dropout: Layer {
         }
         return Tensor(shape: dy.shape, data: dxBuf)
     }
+}
+
+/// mask[i] = scale with probability keep, else 0; y = x * mask. Each 64-bit draw gives two
+/// 24-bit uniforms (bits 40-63 and 16-39), and the generator is copied into a local so its state
+/// stays in registers (through the inout it would round-trip memory on every draw).
+private func dropoutMask(x: UnsafePointer<Float>, mask: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                         count: Int, keep: Float, scale: Float, rng: inout SeededGenerator) {
+    var g = rng
+    // u < keep  <=>  24-bit integer < keep * 2^24 (exact: both sides are integers below 2^24).
+    let threshold = UInt64((Double(keep) * Double(1 << 24)).rounded(.up))
+    var i = 0
+    while i < count {
+        let r = g.next()
+        let s0: Float = (r >> 40) < threshold ? scale : 0
+        mask[i] = s0; y[i] = x[i] * s0
+        if i + 1 < count {
+            let s1: Float = ((r >> 16) & 0xFF_FFFF) < threshold ? scale : 0
+            mask[i + 1] = s1; y[i + 1] = x[i + 1] * s1
+        }
+        i += 2
+    }
+    rng = g
 }
 
 /// [m, d1, d2, ...] -> [m, d1 * d2 * ...]. NHWC order is kept, so a Dense after Flatten sees
