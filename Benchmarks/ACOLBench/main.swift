@@ -114,7 +114,7 @@ case "train":
     let train = loadMNIST(dir, train: true, limit: argInt("train_n", 60000), parents: parents)
     let test = loadMNIST(dir, train: false, limit: argInt("test_n", 10000), parents: parents)
     var spec = try Presets.spec(arg("arch", "cnn2"), inputShape: [28, 28, 1], parents: parents, k: k,
-                                batchNormBeforeZ: arg("bn", "1") == "1")
+                                batchNormBeforeZ: arg("bn", "1") == "1", blockNorm: arg("blockbn", "0") == "1")
     if arg("bnpos", "head") == "before_dropout" {
         // BatchNorm between the last ReLU and the last dropout instead of on F (after the dropout).
         let last = spec.layers.removeLast()
@@ -133,7 +133,7 @@ case "train":
     if arg("densedrop", "1") == "0" {
         if spec.layers.last!.type == .dropout { spec.layers.removeLast() }
     }
-    print("layers: \(spec.layers)")
+    print("layers: \(spec.layers.map { $0.type.rawValue })")
     let net = try Network(spec: spec, seed: UInt64(argInt("seed", 1)))
     let gar = GARConfig(scope: arg("scope", "all") == "all" ? .allNodes : .perParent,
                         symmetric: arg("symmetric", "0") == "1", cA: argFloat("ca", 1), cB: argFloat("cb", 1),

@@ -132,8 +132,23 @@ func maskByPositive(_ d: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ o: U
 /// Column sums of a [rows, n] matrix into g[n].
 func columnSums(_ d: UnsafePointer<Float>, rows: Int, n: Int, into g: UnsafeMutablePointer<Float>) {
     g.update(repeating: 0, count: n)
+    typealias V = SIMD8<Float>
+    let gr = UnsafeMutableRawPointer(g)
+    var j0 = 0
+    // Eight columns at a time, accumulated down the rows in a register (same order as the
+    // scalar loop: row by row).
+    while j0 + 8 <= n {
+        var acc = V(repeating: 0)
+        var row = UnsafeRawPointer(d + j0)
+        for _ in 0..<rows {
+            acc += row.loadUnaligned(as: V.self)
+            row += n * 4
+        }
+        gr.storeBytes(of: acc, toByteOffset: j0 * 4, as: V.self)
+        j0 += 8
+    }
     for r in 0..<rows {
         let row = d + r * n
-        for j in 0..<n { g[j] += row[j] }
+        for j in j0..<n { g[j] += row[j] }
     }
 }

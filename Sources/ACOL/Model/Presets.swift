@@ -7,11 +7,14 @@ public enum Presets {
     /// - cnn1: [conv f, conv f, pool, drop .2]; cnn2 adds [conv 2f x 2, pool, drop .3];
     ///   cnn3 adds [conv 4f x 2, pool, drop .4]; then Flatten, Dense 2048, ReLU, Dropout 0.5.
     /// All convolutions are 3 x 3 'same' with ReLU, pools 2 x 2.
+    /// - blockNorm: BatchNorm at the start of every block, as in the authors' later PyTorch
+    ///   models: on the input, before each later conv block, and before each Dense layer.
     public static func layers(_ name: String, inputShape: [Int], filters: Int = 32,
-                              hidden: Int = 2048) throws -> [LayerSpec] {
+                              hidden: Int = 2048, blockNorm: Bool = false) throws -> [LayerSpec] {
+        let bn: [LayerSpec] = blockNorm ? [.batchNorm()] : []
         switch name {
         case "mlp":
-            return [.flatten, .dense(hidden), .relu, .dropout(0.5), .dense(hidden), .relu, .dropout(0.5)]
+            return [.flatten] + bn + [.dense(hidden), .relu, .dropout(0.5)] + bn + [.dense(hidden), .relu, .dropout(0.5)]
         case "cnn1", "cnn2", "cnn3":
             let blocks = Int(String(name.last!))!
             var out: [LayerSpec] = []
@@ -21,10 +24,10 @@ public enum Presets {
                     throw ACOLError.invalidSpec("\(name) needs inputs of at least \(1 << blocks) pixels a side, got \(inputShape)")
                 }
                 let f = filters << b
-                out += [.conv2d(f), .relu, .conv2d(f), .relu, .maxPool2d(2), .dropout([0.2, 0.3, 0.4][b])]
+                out += bn + [.conv2d(f), .relu, .conv2d(f), .relu, .maxPool2d(2), .dropout([0.2, 0.3, 0.4][b])]
                 side /= 2
             }
-            out += [.flatten, .dense(hidden), .relu, .dropout(0.5)]
+            out += [.flatten] + bn + [.dense(hidden), .relu, .dropout(0.5)]
             return out
         default:
             throw ACOLError.unknownPreset(name, known: names)
@@ -33,9 +36,10 @@ public enum Presets {
 
     /// A full network spec for a preset.
     public static func spec(_ name: String, inputShape: [Int], parents: Int, k: Int,
-                            batchNormBeforeZ: Bool = true, filters: Int = 32, hidden: Int = 2048) throws -> NetworkSpec {
+                            batchNormBeforeZ: Bool = true, filters: Int = 32, hidden: Int = 2048,
+                            blockNorm: Bool = false) throws -> NetworkSpec {
         NetworkSpec(inputShape: inputShape,
-                    layers: try layers(name, inputShape: inputShape, filters: filters, hidden: hidden),
+                    layers: try layers(name, inputShape: inputShape, filters: filters, hidden: hidden, blockNorm: blockNorm),
                     head: ACOLHeadSpec(parents: parents, k: k, batchNormBeforeZ: batchNormBeforeZ),
                     preset: name)
     }

@@ -31,10 +31,24 @@ public final class Optimizer {
                     p.value.withUnsafeMutableBufferPointer { w in
                         p.grad.withUnsafeBufferPointer { g in
                             p.slots[0].withUnsafeMutableBufferPointer { v in
-                                for i in 0..<w.count {
-                                    let vi = mu * v[i] - lr * g[i]
-                                    v[i] = vi
-                                    w[i] += nesterov ? mu * vi - lr * g[i] : vi
+                                let wb = w.baseAddress!, gb = g.baseAddress!, vb = v.baseAddress!
+                                // Memory-bound: large tensors are updated in slices on all threads.
+                                let n = w.count, slices = n >= 1 << 16 ? (n + (1 << 15) - 1) >> 15 : 1
+                                parallelFor(slices) { part in
+                                    let lo = n * part / slices, hi = n * (part + 1) / slices
+                                    if nesterov {
+                                        for i in lo..<hi {
+                                            let vi = mu * vb[i] - lr * gb[i]
+                                            vb[i] = vi
+                                            wb[i] += mu * vi - lr * gb[i]
+                                        }
+                                    } else {
+                                        for i in lo..<hi {
+                                            let vi = mu * vb[i] - lr * gb[i]
+                                            vb[i] = vi
+                                            wb[i] += vi
+                                        }
+                                    }
                                 }
                             }
                         }
