@@ -49,12 +49,12 @@ public enum Threads {
 
 /// `gemm` with C split into blocks over `Threads.count` threads, each a single-threaded GEMM:
 /// by rows of C when it is taller than wide, else by columns. Products too small to pay for a
-/// thread hand-off run on the calling thread. Each element of C is computed by one call, so the
-/// result does not depend on the split.
+/// thread hand-off run on the calling thread. Each element of C is computed by exactly one
+/// single-threaded call, so a given thread count always gives the same result.
 func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let workers = min(Threads.count, max(m, n))
+                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Threads.count) {
+    let workers = min(threads, max(m, n))
     if workers <= 1 || m * n * k < 1 << 18 {
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
