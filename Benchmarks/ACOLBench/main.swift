@@ -4,7 +4,8 @@
 //       steady-state training (and inference) samples/s on random MNIST-shaped input
 //   acol-bench train data=DIR [arch=cnn2] [k=5] [parents=2] [epochs=3] [train_n=60000]
 //       [optimizer=sgd|adam] [lr=] [scope=all|parent] [symmetric=0|1] [bn=1] [seed=1]
-//       [frob=sum|mean] [ca=1] [cb=1] [cf=1e-6] [threads=2] [batch=128]
+//       [frob=sum|mean] [ca=1] [cb=1] [cf=1e-6] [threads=2] [batch=128] [init=glorot|fanin]
+//       [convdrop=1] [densedrop=1] [blockbn=0] [bnpos=head|before_dropout]
 //       trains on raw (gunzipped) MNIST IDX files in DIR and prints test purity per epoch.
 import ACOL
 import Foundation
@@ -133,7 +134,8 @@ case "train":
     if arg("densedrop", "1") == "0" {
         if spec.layers.last!.type == .dropout { spec.layers.removeLast() }
     }
-    print("layers: \(spec.layers.map { $0.type.rawValue })")
+    if arg("init", "glorot") == "fanin" { spec.initializer = .fanInUniform }
+    print("layers: \(spec.layers.map { $0.type.rawValue }), init \(spec.initializer?.rawValue ?? "glorot_uniform")")
     let net = try Network(spec: spec, seed: UInt64(argInt("seed", 1)))
     let gar = GARConfig(scope: arg("scope", "all") == "all" ? .allNodes : .perParent,
                         symmetric: arg("symmetric", "0") == "1", cA: argFloat("ca", 1), cB: argFloat("cb", 1),

@@ -6,6 +6,10 @@ import Foundation
 enum ScopeArg: String, ExpressibleByArgument, CaseIterable { case all, parent }
 enum FrobeniusArg: String, ExpressibleByArgument, CaseIterable { case sum, mean }
 enum OptimizerArg: String, ExpressibleByArgument, CaseIterable { case sgd, adam }
+enum InitArg: String, ExpressibleByArgument, CaseIterable {
+    case glorot, fanin
+    var initializer: WeightInitializer { self == .glorot ? .glorotUniform : .fanInUniform }
+}
 
 /// The training recipe's defaults (docs/training.md explains how they were chosen).
 enum Recipe {
@@ -82,14 +86,20 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same model.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads for BLAS and the library's loops (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads to train on (default: all cores).")
+    var threads: Int?
 
     @Option(help: "Filters f of the CNN presets.")
     var filters: Int = 32
 
     @Option(help: "Units of the dense hidden layers.")
     var hidden: Int = 2048
+
+    @Option(help: "Initial weights: glorot (Glorot-uniform, zero biases; the Keras reference) or fanin (weights and biases U(+-1/sqrt(fan_in)), PyTorch's default).")
+    var initializer: InitArg = .glorot
+
+    @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
+    var blockNorm = false
 
     @Option(help: "Train on the first N training images only.")
     var limit: Int?
@@ -104,7 +114,7 @@ struct Train: ParsableCommand {
         if let k, k < 1 { throw ValidationError("-k must be at least 1") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
@@ -116,6 +126,7 @@ struct Train: ParsableCommand {
     }
 
     func train() throws {
+        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         Threads.set(threads)
         let started = Date()
         if !quiet { Console.note("reading \(data)") }
@@ -134,8 +145,10 @@ struct Train: ParsableCommand {
         }
         if np * kk < 2 { throw CLIError.option("parents x k must give at least 2 output nodes (have \(np) x \(kk))") }
         let d = prepared.description
-        let spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
-                                    batchNormBeforeZ: batchNorm, filters: filters, hidden: hidden)
+        var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
+                                    batchNormBeforeZ: batchNorm, filters: filters, hidden: hidden,
+                                    blockNorm: blockNorm)
+        spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
         let gar = GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
                             cA: ca, cB: cb, cF: cf, frobenius: frobenius == .sum ? .sum : .mean)

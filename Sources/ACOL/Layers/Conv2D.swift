@@ -25,7 +25,7 @@ public final class Conv2D: Layer {
     private var dxBuf: [Float] = []
 
     public init(inputShape: [Int], filters: Int, kernel ks: [Int], padding: Padding, maxNorm: Float? = nil,
-                rng: inout SeededGenerator) {
+                initializer: WeightInitializer = .glorotUniform, rng: inout SeededGenerator) {
         precondition(inputShape.count == 3, "Conv2D needs [H, W, C] input")
         h = inputShape[0]; w = inputShape[1]; c = inputShape[2]; f = filters
         kh = ks[0]; kw = ks.count > 1 ? ks[1] : ks[0]
@@ -37,10 +37,9 @@ public final class Conv2D: Layer {
         self.inputShape = inputShape
         outputShape = [oh, ow, f]
         let fanIn = kh * kw * c, fanOut = kh * kw * f
-        kernel = Parameter(name: "kernel", shape: [kh, kw, c, f],
-                           value: glorotUniform(count: fanIn * f, fanIn: fanIn, fanOut: fanOut, rng: &rng),
-                           maxNorm: maxNorm)
-        bias = Parameter(name: "bias", shape: [f], value: [Float](repeating: 0, count: f))
+        let (w, b) = initialWeights(initializer, count: fanIn * f, units: f, fanIn: fanIn, fanOut: fanOut, rng: &rng)
+        kernel = Parameter(name: "kernel", shape: [kh, kw, c, f], value: w, maxNorm: maxNorm)
+        bias = Parameter(name: "bias", shape: [f], value: b)
     }
 
     /// The lowering of the forward pass: x [.., H, W, C] -> cols [.., OH * OW, kh * kw * C].

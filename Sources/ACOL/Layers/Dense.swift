@@ -18,17 +18,17 @@ public final class Dense: Layer {
     var skipsInputGradient = false
     private var dyMasked: [Float] = []
 
-    public init(inputShape: [Int], units: Int, maxNorm: Float? = nil, rng: inout SeededGenerator) {
+    public init(inputShape: [Int], units: Int, maxNorm: Float? = nil, initializer: WeightInitializer = .glorotUniform,
+                rng: inout SeededGenerator) {
         let n = inputShape.reduce(1, *)
         self.spec = .dense(units, maxNorm: maxNorm)
         self.inputShape = inputShape
         self.outputShape = [units]
         self.inFeatures = n
         self.units = units
-        kernel = Parameter(name: "kernel", shape: [n, units],
-                           value: glorotUniform(count: n * units, fanIn: n, fanOut: units, rng: &rng),
-                           maxNorm: maxNorm)
-        bias = Parameter(name: "bias", shape: [units], value: [Float](repeating: 0, count: units))
+        let (w, b) = initialWeights(initializer, count: n * units, units: units, fanIn: n, fanOut: units, rng: &rng)
+        kernel = Parameter(name: "kernel", shape: [n, units], value: w, maxNorm: maxNorm)
+        bias = Parameter(name: "bias", shape: [units], value: b)
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {

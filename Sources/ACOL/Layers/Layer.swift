@@ -55,3 +55,17 @@ func glorotUniform(count: Int, fanIn: Int, fanOut: Int, rng: inout SeededGenerat
     let limit = (6.0 / Float(fanIn + fanOut)).squareRoot()
     return (0..<count).map { _ in rng.nextFloat(-limit, limit) }
 }
+
+/// Initial (weights, biases) of a layer with `count` weights and `units` biases.
+func initialWeights(_ initializer: WeightInitializer, count: Int, units: Int, fanIn: Int, fanOut: Int,
+                    rng: inout SeededGenerator) -> (weights: [Float], biases: [Float]) {
+    switch initializer {
+    case .glorotUniform:
+        return (glorotUniform(count: count, fanIn: fanIn, fanOut: fanOut, rng: &rng), [Float](repeating: 0, count: units))
+    case .fanInUniform:
+        let limit = 1 / Float(fanIn).squareRoot()
+        let w = (0..<count).map { _ in rng.nextFloat(-limit, limit) }
+        let b = (0..<units).map { _ in rng.nextFloat(-limit, limit) }
+        return (w, b)
+    }
+}

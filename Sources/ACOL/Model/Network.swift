@@ -21,6 +21,7 @@ public final class Network {
             throw ACOLError.invalidSpec("the ACOL head needs at least 2 nodes (parents x k), got \(spec.head.nodes)")
         }
         var rng = SeededGenerator(seed: seed)
+        let initializer = spec.initializer ?? .glorotUniform
         var shape = spec.inputShape
         var built: [Layer] = []
         for (i, l) in spec.layers.enumerated() {
@@ -29,7 +30,7 @@ public final class Network {
             switch l.type {
             case .dense:
                 guard let u = l.units, u > 0 else { throw ACOLError.invalidSpec("\(where_) needs units > 0") }
-                layer = Dense(inputShape: shape, units: u, maxNorm: l.maxNorm, rng: &rng)
+                layer = Dense(inputShape: shape, units: u, maxNorm: l.maxNorm, initializer: initializer, rng: &rng)
             case .conv2d:
                 guard shape.count == 3 else { throw ACOLError.invalidSpec("\(where_) needs an image input, got \(shape)") }
                 guard let f = l.filters, f > 0 else { throw ACOLError.invalidSpec("\(where_) needs filters > 0") }
@@ -41,7 +42,8 @@ public final class Network {
                 if pad == .valid && (k[0] > shape[0] || k[1] > shape[1]) {
                     throw ACOLError.invalidSpec("\(where_): kernel \(k) is larger than its input \(shape)")
                 }
-                layer = Conv2D(inputShape: shape, filters: f, kernel: k, padding: pad, maxNorm: l.maxNorm, rng: &rng)
+                layer = Conv2D(inputShape: shape, filters: f, kernel: k, padding: pad, maxNorm: l.maxNorm,
+                               initializer: initializer, rng: &rng)
             case .maxPool2d:
                 guard shape.count == 3 else { throw ACOLError.invalidSpec("\(where_) needs an image input, got \(shape)") }
                 let p = l.pool ?? 2
@@ -71,7 +73,7 @@ public final class Network {
         let features = shape.reduce(1, *)
         let fShape = [features]
         headNorm = spec.head.batchNormBeforeZ ? BatchNorm(inputShape: fShape) : nil
-        headDense = Dense(inputShape: fShape, units: spec.head.nodes, rng: &rng)
+        headDense = Dense(inputShape: fShape, units: spec.head.nodes, initializer: initializer, rng: &rng)
         layers = built
         self.spec = spec
     }
