@@ -88,24 +88,22 @@ public final class Conv2D: Layer {
         let relu = fusedReLU
         let ws = workspace
         let low = forwardLowering
-        do {
-            x.data.withUnsafeBufferPointer { xp in
-                yBuf.withUnsafeMutableBufferPointer { yp in
-                    kernel.value.withUnsafeBufferPointer { kp in
-                        bias.value.withUnsafeBufferPointer { bp in
-                            let xb = xp.baseAddress!, yb = yp.baseAddress!, kb = kp.baseAddress!, bb = bp.baseAddress!
-                            parallelParts(workers) { part in
-                                let cols = ws[part]
-                                let images = self.range(part, of: workers, m)
-                                var r0 = images.lowerBound * per
-                                while r0 < images.upperBound * per {
-                                    let r1 = min(r0 + chunk, images.upperBound * per)
-                                    im2col(low, xb, rows: r0..<r1, into: cols)
-                                    let out = yb + r0 * f
-                                    gemm(m: r1 - r0, n: f, k: kd, a: cols, lda: kd, b: kb, ldb: f, c: out, ldc: f)
-                                    addBias(out, rows: r1 - r0, bb, f, relu: relu, parallel: false)
-                                    r0 = r1
-                                }
+        x.data.withUnsafeBufferPointer { xp in
+            yBuf.withUnsafeMutableBufferPointer { yp in
+                kernel.value.withUnsafeBufferPointer { kp in
+                    bias.value.withUnsafeBufferPointer { bp in
+                        let xb = xp.baseAddress!, yb = yp.baseAddress!, kb = kp.baseAddress!, bb = bp.baseAddress!
+                        parallelParts(workers) { part in
+                            let cols = ws[part]
+                            let images = self.range(part, of: workers, m)
+                            var r0 = images.lowerBound * per
+                            while r0 < images.upperBound * per {
+                                let r1 = min(r0 + chunk, images.upperBound * per)
+                                im2col(low, xb, rows: r0..<r1, into: cols)
+                                let out = yb + r0 * f
+                                gemm(m: r1 - r0, n: f, k: kd, a: cols, lda: kd, b: kb, ldb: f, c: out, ldc: f)
+                                addBias(out, rows: r1 - r0, bb, f, relu: relu, parallel: false)
+                                r0 = r1
                             }
                         }
                     }
@@ -147,38 +145,36 @@ public final class Conv2D: Layer {
         }
         let hw = h * w, bd = back.kdim
         if partialGrads.count != workers * kd * f { partialGrads = [Float](repeating: 0, count: workers * kd * f) }
-        do {
-            x.data.withUnsafeBufferPointer { xp in
-                dy.data.withUnsafeBufferPointer { dp in
-                    dxBuf.withUnsafeMutableBufferPointer { dxp in
-                        partialGrads.withUnsafeMutableBufferPointer { gp in
-                            turned.withUnsafeBufferPointer { tp in
-                                let xb = xp.baseAddress!, db = dp.baseAddress!, tb = tp.baseAddress!
-                                let dxb = dxp.baseAddress, gb = gp.baseAddress!
-                                parallelParts(workers) { part in
-                                    let cols = ws[part]
-                                    let dK = gb + part * kd * f
-                                    let images = self.range(part, of: workers, m)
-                                    dK.update(repeating: 0, count: kd * f)
-                                    // dK [kdim, F] += cols^T [kdim, rows] . dy [rows, F]
-                                    var r0 = images.lowerBound * per
-                                    while r0 < images.upperBound * per {
-                                        let r1 = min(r0 + chunk, images.upperBound * per)
-                                        im2col(low, xb, rows: r0..<r1, into: cols)
-                                        gemm(transA: true, m: kd, n: f, k: r1 - r0, a: cols, lda: kd, b: db + r0 * f, ldb: f,
-                                             beta: 1, c: dK, ldc: f)
-                                        r0 = r1
-                                    }
-                                    guard wantDx else { return }
-                                    // dx [rows, C] = lower(dy) [rows, kh * kw * F] . turned [kh * kw * F, C],
-                                    // rows over the input grid (H * W per image).
-                                    r0 = images.lowerBound * hw
-                                    while r0 < images.upperBound * hw {
-                                        let r1 = min(r0 + backChunk, images.upperBound * hw)
-                                        im2col(back, db, rows: r0..<r1, into: cols)
-                                        gemm(m: r1 - r0, n: c, k: bd, a: cols, lda: bd, b: tb, ldb: c, c: dxb! + r0 * c, ldc: c)
-                                        r0 = r1
-                                    }
+        x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { dp in
+                dxBuf.withUnsafeMutableBufferPointer { dxp in
+                    partialGrads.withUnsafeMutableBufferPointer { gp in
+                        turned.withUnsafeBufferPointer { tp in
+                            let xb = xp.baseAddress!, db = dp.baseAddress!, tb = tp.baseAddress!
+                            let dxb = dxp.baseAddress, gb = gp.baseAddress!
+                            parallelParts(workers) { part in
+                                let cols = ws[part]
+                                let dK = gb + part * kd * f
+                                let images = self.range(part, of: workers, m)
+                                dK.update(repeating: 0, count: kd * f)
+                                // dK [kdim, F] += cols^T [kdim, rows] . dy [rows, F]
+                                var r0 = images.lowerBound * per
+                                while r0 < images.upperBound * per {
+                                    let r1 = min(r0 + chunk, images.upperBound * per)
+                                    im2col(low, xb, rows: r0..<r1, into: cols)
+                                    gemm(transA: true, m: kd, n: f, k: r1 - r0, a: cols, lda: kd, b: db + r0 * f, ldb: f,
+                                         beta: 1, c: dK, ldc: f)
+                                    r0 = r1
+                                }
+                                guard wantDx else { return }
+                                // dx [rows, C] = lower(dy) [rows, kh * kw * F] . turned [kh * kw * F, C],
+                                // rows over the input grid (H * W per image).
+                                r0 = images.lowerBound * hw
+                                while r0 < images.upperBound * hw {
+                                    let r1 = min(r0 + backChunk, images.upperBound * hw)
+                                    im2col(back, db, rows: r0..<r1, into: cols)
+                                    gemm(m: r1 - r0, n: c, k: bd, a: cols, lda: bd, b: tb, ldb: c, c: dxb! + r0 * c, ldc: c)
+                                    r0 = r1
                                 }
                             }
                         }
