@@ -64,11 +64,13 @@ public final class MaxPool2D: Layer {
                 yBuf.withUnsafeBufferPointer { yp in
                     dy.data.withUnsafeBufferPointer { gp in
                         let xb = xp.baseAddress!, yb = yp.baseAddress!, gb = gp.baseAddress!, db = d.baseAddress!
-                        parallelFor(m) { n in
+                        // One contiguous range of images per thread, one scratch row per thread.
+                        let workers = max(1, min(Threads.count, m))
+                        parallelParts(workers) { part in
                             var left = [Float](repeating: 0, count: c)
                             left.withUnsafeMutableBufferPointer { lp in
                                 let r = lp.baseAddress!
-                                for oy in 0..<oh {
+                                for n in (m * part / workers)..<(m * (part + 1) / workers) { for oy in 0..<oh {
                                     for ox in 0..<ow {
                                         let o = ((n * oh + oy) * ow + ox) * c
                                         let yo = yb + o
@@ -82,7 +84,7 @@ public final class MaxPool2D: Layer {
                                             }
                                         }
                                     }
-                                }
+                                } }
                             }
                         }
                     }
