@@ -3,9 +3,11 @@
 //
 // Layers, from the bottom up (see docs/architecture.md):
 //   CBLAS, CHDF5, CPNG, CZlib   system-library shims (module map + shim header only)
+//   ACOLData                     data types (images, labels, sinks), parent specs and relabelling,
+//                                input checks and the one atomic output helper
 //   ACOL                         tensors, layers, ACOL head, GAR, optimisers, training, metrics
 //   ACOLHDF5                     safe HDF5 wrapper and the model / data-set file formats
-//   ACOLDatasets                 importers: IDX, CIFAR, SVHN .mat, PNG folders
+//   ACOLDatasets                 importers: IDX, CIFAR, SVHN .mat, PNG folders (no network code)
 //   ACOLCLI                      the `acol` commands (a library so tests can parse them)
 //   acol                         the executable: a thin main over ACOLCLI
 import PackageDescription
@@ -14,6 +16,7 @@ let package = Package(
     name: "acol",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "ACOLData", targets: ["ACOLData"]),
         .library(name: "ACOL", targets: ["ACOL"]),
         .library(name: "ACOLHDF5", targets: ["ACOLHDF5"]),
         .library(name: "ACOLDatasets", targets: ["ACOLDatasets"]),
@@ -32,14 +35,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "ACOL", dependencies: ["CBLAS"],
+        .target(name: "ACOLData",
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "ACOLHDF5", dependencies: ["ACOL", "CHDF5"],
+        .target(name: "ACOL", dependencies: ["ACOLData", "CBLAS"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "ACOLDatasets", dependencies: ["ACOL", "ACOLHDF5", "CPNG", "CZlib"],
+        .target(name: "ACOLHDF5", dependencies: ["ACOLData", "ACOL", "CHDF5", "CZlib"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "ACOLDatasets", dependencies: ["ACOLData", "CPNG", "CZlib"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "ACOLCLI",
-                dependencies: ["ACOL", "ACOLHDF5", "ACOLDatasets",
+                dependencies: ["ACOLData", "ACOL", "ACOLHDF5", "ACOLDatasets",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "acol", dependencies: ["ACOL", "ACOLCLI"],
@@ -48,6 +53,8 @@ let package = Package(
         .executableTarget(name: "acol-bench", dependencies: ["ACOL"], path: "Benchmarks/ACOLBench",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .testTarget(name: "ACOLDataTests", dependencies: ["ACOLData"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ACOLTests", dependencies: ["ACOL", "ACOLDatasets"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ACOLHDF5Tests", dependencies: ["ACOL", "ACOLHDF5"],

@@ -56,23 +56,21 @@ struct Inspect: ParsableCommand {
         var preprocessing: Preprocessing
         var training: TrainingSettings?
         var clusters: [EvalReport.Cluster]
-        var history: [EpochLog]
+        var history: [EpochRecord]
     }
 
     func inspectModel() throws {
         let s = try ModelFile.summary(file)
         var sizes: [String: Int] = [:]
-        var trainable: [String: Bool] = [:]
         for t in s.tensors {
             let prefix = t.name.split(separator: "/").dropLast().joined(separator: "/")
             let isStat = t.name.hasSuffix("running_mean") || t.name.hasSuffix("running_var")
             if !isStat { sizes[prefix, default: 0] += t.shape.reduce(1, *) }
-            trainable[prefix] = true
         }
         let net = try Network(spec: s.spec, seed: 0)
         var rows: [LayerRow] = []
         for (i, l) in net.layers.enumerated() {
-            let name = "layers/" + (i < 10 ? "0\(i)" : "\(i)") + "_" + l.spec.type.rawValue
+            let name = LayerSpec.groupName(index: i, type: l.spec.type)
             rows.append(LayerRow(name: name, type: l.spec.type.rawValue, output_shape: l.outputShape,
                                  parameters: sizes[name] ?? 0, details: describe(l.spec)))
         }
@@ -90,7 +88,7 @@ struct Inspect: ParsableCommand {
             parent_names: s.parentNames, parameters: total, layers: rows, gar: s.gar, preprocessing: s.preprocessing,
             training: s.settings,
             clusters: s.clusters.map(EvalReport.Cluster.init),
-            history: s.history.map(EpochLog.init))
+            history: s.history)
         if json { Console.out(try jsonText(report)); return }
 
         Console.out("\(file): acol model (format version \(s.formatVersion), \(s.creator), \(s.created))")

@@ -304,10 +304,11 @@ public enum GzipFiles {
         return out
     }
 
-    /// Writes `bytes` as a gzip file (level 1...9), atomically (temporary file, then rename).
-    public static func write(_ bytes: [UInt8], to path: String, level: Int = 6) throws {
-        let tmp = temporaryPath(for: path)
-        guard let g = gzopen(tmp, "wb\(min(9, max(1, level)))") else { throw DatasetError.cannotWrite(path: path, reason: errnoText()) }
+    /// Writes `bytes` as a gzip file (level 1...9), atomically (`OutputFile`). `inputs` are
+    /// refused as the target.
+    public static func write(_ bytes: [UInt8], to path: String, level: Int = 6, inputs: [String] = []) throws {
+        let out = try OutputFile(path, inputs: inputs, keepOpen: false)
+        guard let g = gzopen(out.temporaryPath, "wb\(min(9, max(1, level)))") else { throw DatasetError.cannotWrite(path: path, reason: errnoText()) }
         var off = 0
         var failed = false
         bytes.withUnsafeBytes { b in
@@ -318,26 +319,9 @@ public enum GzipFiles {
             }
         }
         if gzclose(g) != Z_OK || failed {
-            unlink(tmp)
+            out.abort()
             throw DatasetError.cannotWrite(path: path, reason: "gzip write failed")
         }
-        try commitTemporary(tmp, to: path)
-    }
-}
-
-/// A temporary name next to `path` (same folder, so rename is atomic).
-func temporaryPath(for path: String) -> String {
-    let dir = (path as NSString).deletingLastPathComponent
-    let base = (path as NSString).lastPathComponent
-    let name = ".\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    return dir.isEmpty ? name : dir + "/" + name
-}
-
-/// Renames a finished temporary file over `path` (removing the temporary file on failure).
-func commitTemporary(_ tmp: String, to path: String) throws {
-    if rename(tmp, path) != 0 {
-        let reason = errnoText()
-        unlink(tmp)
-        throw DatasetError.cannotWrite(path: path, reason: reason)
+        try out.commit()
     }
 }

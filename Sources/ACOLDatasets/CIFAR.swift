@@ -1,5 +1,5 @@
 import Foundation
-import ACOL
+import ACOLData
 
 /// CIFAR-10 / CIFAR-100 binary files: fixed-size records, no header.
 /// CIFAR-10 record: label byte, then 3072 pixel bytes (1024 R, 1024 G, 1024 B, each 32x32 row-major).

@@ -1,5 +1,5 @@
 import Foundation
-import ACOL
+@_exported import ACOLData
 
 /// The input formats the importers read.
 public enum DatasetFormat: String, CaseIterable, Sendable {

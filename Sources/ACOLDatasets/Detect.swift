@@ -1,5 +1,5 @@
 import Foundation
-import ACOL
+import ACOLData
 
 /// Finding out what an input is, and building the plan (all headers checked) for it.
 enum Detect {

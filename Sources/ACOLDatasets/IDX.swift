@@ -1,5 +1,5 @@
 import Foundation
-import ACOL
+import ACOLData
 
 /// The header of an IDX file (big-endian): 0, 0, element type, number of dimensions, then the
 /// dimensions as u32. Only u8 elements (type 0x08) are read.

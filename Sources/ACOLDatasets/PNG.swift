@@ -126,7 +126,7 @@ public enum PNGDecoder {
 public enum PNGEncoder {
     /// Writes row-major HWC u8 `pixels` (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA channels) to `path`,
     /// atomically: a temporary file in the same folder, renamed over `path` once complete.
-    public static func write(path: String, width: Int, height: Int, channels: Int, pixels: [UInt8]) throws {
+    public static func write(path: String, width: Int, height: Int, channels: Int, pixels: [UInt8], inputs: [String] = []) throws {
         guard (1...4).contains(channels) else { throw DatasetError.invalidOption("channels must be 1, 2, 3 or 4, found \(channels)") }
         guard width >= 1, height >= 1, width <= 1 << 24, height <= 1 << 24 else {
             throw DatasetError.invalidOption("a PNG needs a size of at least 1x1, found \(width)x\(height)")
@@ -139,14 +139,14 @@ public enum PNGEncoder {
         image.width = UInt32(width)
         image.height = UInt32(height)
         image.format = (channels >= 3 ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (channels % 2 == 0 ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
-        let tmp = temporaryPath(for: path)
-        let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, tmp, 0, $0.baseAddress, 0, nil) }
+        let out = try OutputFile(path, inputs: inputs, keepOpen: false)
+        let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, out.temporaryPath, 0, $0.baseAddress, 0, nil) }
         guard ok != 0 else {
             let m = PNGDecoder.message(&image)
             png_image_free(&image)
-            unlink(tmp)
+            out.abort()
             throw DatasetError.cannotWrite(path: path, reason: m.isEmpty ? "libpng failed" : m)
         }
-        try commitTemporary(tmp, to: path)
+        try out.commit()
     }
 }

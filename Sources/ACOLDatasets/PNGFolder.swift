@@ -1,5 +1,5 @@
 import Foundation
-import ACOL
+import ACOLData
 
 /// Folders of PNG images:
 ///   root/<class>/*.png                     one level: classes from folder names, sorted

@@ -1,5 +1,5 @@
 import Foundation
-import ACOL
+import ACOLData
 
 // MATLAB level 5 MAT-files (as SVHN's train_32x32.mat / test_32x32.mat, or scipy.io.savemat):
 // a 128-byte header (116 bytes of text, 8 bytes subsystem offset, version 0x0100, endian

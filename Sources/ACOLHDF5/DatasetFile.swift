@@ -73,13 +73,15 @@ public final class DatasetWriter: ImageSink {
         func close() { fine?.close(); coarse?.close(); images.close(); group.close() }
     }
 
-    /// Creates the temporary file at once, so a folder that does not exist fails here.
+    /// Creates the temporary file at once, so a folder that does not exist, a target that is
+    /// one of `inputs` or a special file fails here.
     public init(path: String, gzipLevel: Int = DatasetFile.defaultGzipLevel,
-                chunkImages: Int = DatasetFile.defaultChunkImages, creator: String = ModelFile.defaultCreator) throws {
+                chunkImages: Int = DatasetFile.defaultChunkImages, creator: String = ModelFile.defaultCreator,
+                inputs: [String] = []) throws {
         precondition((0...9).contains(gzipLevel), "gzip level must be 0...9")
         precondition(chunkImages > 0, "chunkImages must be > 0")
         self.path = path; self.gzipLevel = gzipLevel; self.preferredChunkImages = chunkImages; self.creator = creator
-        out = try H5Library.run { try AtomicH5File(target: path) }
+        out = try H5Library.run { try AtomicH5File(target: path, inputs: inputs) }
     }
 
     deinit { abort() }

@@ -240,7 +240,7 @@ extension H5ID {
         let fcpl = try H5ID.make(H5Pcreate(acol_h5p_file_create()), .propertyList, path: reportAs, name: "fcpl", "H5Pcreate")
         defer { fcpl.close() }
         if userBlock > 0 { try check(H5Pset_userblock(fcpl.raw, hsize_t(userBlock)), reportAs, "H5Pset_userblock") }
-        return try H5ID.make(H5Fcreate(path, acol_h5f_acc_excl(), fcpl.raw, h5pDefault), .file, path: reportAs, name: "/",
+        return try H5ID.make(H5Fcreate(path, acol_h5f_acc_trunc(), fcpl.raw, h5pDefault), .file, path: reportAs, name: "/",
                              "H5Fcreate")
     }
 

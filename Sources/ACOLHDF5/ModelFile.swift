@@ -1,4 +1,5 @@
 internal import CHDF5
+@_exported import ACOLData
 import ACOL
 import Foundation
 
@@ -37,9 +38,12 @@ public enum ModelFile {
     // MARK: Save
 
     /// Writes `model` to `path` atomically (temporary file beside it, renamed at the end).
-    public static func save(_ model: ACOLModel, to path: String, creator: String = defaultCreator) throws {
+    /// `inputs` (the files the model was made from) and `otherOutputs` are refused as `path`.
+    public static func save(_ model: ACOLModel, to path: String, creator: String = defaultCreator,
+                            inputs: [String] = [], otherOutputs: [String] = []) throws {
+        try OutputFile.check(path, inputs: inputs, otherOutputs: otherOutputs)
         try H5Library.run {
-            let out = try AtomicH5File(target: path)
+            let out = try AtomicH5File(target: path, inputs: inputs)
             do {
                 try write(model, into: out.file!, creator: creator)
                 try out.commit()
@@ -137,21 +141,12 @@ public enum ModelFile {
 
         let h = model.history
         try closing(root.createGroup("history")) { g in
-            func opt(_ v: Double?) -> Double { v ?? .nan }
-            try g.writeDataset("epoch", h.map { Int64($0.epoch) })
-            try g.writeDataset("loss", h.map { $0.loss })
-            try g.writeDataset("parent_accuracy", h.map { $0.parentAccuracy })
-            try g.writeDataset("affinity", h.map { $0.affinity })
-            try g.writeDataset("balance", h.map { $0.balance })
-            try g.writeDataset("purity", h.map { opt($0.purity) })
-            try g.writeDataset("nmi", h.map { opt($0.nmi) })
-            try g.writeDataset("hungarian_accuracy", h.map { opt($0.hungarianAccuracy) })
-            try g.writeDataset("clusters_used", h.map { Int64($0.clustersUsed ?? -1) })
-            try g.writeDataset("test_parent_accuracy", h.map { opt($0.testParentAccuracy) })
-            try g.writeDataset("test_purity", h.map { opt($0.testPurity) })
-            try g.writeDataset("test_nmi", h.map { opt($0.testNMI) })
-            try g.writeDataset("test_hungarian_accuracy", h.map { opt($0.testHungarianAccuracy) })
-            try g.writeDataset("seconds", h.map { $0.seconds })
+            for col in EpochRecord.columns {
+                switch col.kind {
+                case .integer: try g.writeDataset(col.name, h.map { Int64(col.value($0) ?? -1) })
+                case .real: try g.writeDataset(col.name, h.map { col.value($0) ?? .nan })
+                }
+            }
         }
     }
 
@@ -328,34 +323,24 @@ public enum ModelFile {
         var history: [EpochRecord] = []
         if try root.objectType("history") == .group {
             history = try closing(root.openGroup("history")) { g in
-                let epoch = try g.readVector("epoch", Int64.self)
-                let m = epoch.count
-                func column(_ name: String) throws -> [Double] {
-                    let v = try g.readVector(name, Double.self)
-                    guard v.count == m else { throw bad("/history/\(name)", "expected \(m) entries (as many as /history/epoch), found \(v.count)") }
-                    return v
+                let m = try g.readVector("epoch", Int64.self).count
+                var records = [EpochRecord](repeating: .empty, count: m)
+                for col in EpochRecord.columns {
+                    guard try g.exists(col.name) else {
+                        if col.optional { continue }
+                        throw bad("/history/\(col.name)", "expected a dataset of \(m) entries, found none")
+                    }
+                    let values: [Double?]
+                    switch col.kind {
+                    case .integer: values = try g.readVector(col.name, Int64.self).map { $0 < 0 && col.optional ? nil : Double($0) }
+                    case .real: values = try g.readVector(col.name, Double.self).map { $0.isNaN && col.optional ? nil : $0 }
+                    }
+                    guard values.count == m else {
+                        throw bad("/history/\(col.name)", "expected \(m) entries (as many as /history/epoch), found \(values.count)")
+                    }
+                    for r in 0..<m { col.assign(values[r], to: &records[r]) }
                 }
-                func optional(_ name: String) throws -> [Double?] {
-                    guard try g.exists(name) else { return Array(repeating: nil, count: m) }
-                    return try column(name).map { $0.isNaN ? nil : $0 }
-                }
-                let loss = try column("loss"), acc = try column("parent_accuracy")
-                let aff = try column("affinity"), bal = try column("balance"), secs = try column("seconds")
-                let purity = try optional("purity"), nmi = try optional("nmi"), hung = try optional("hungarian_accuracy")
-                let tAcc = try optional("test_parent_accuracy"), tPur = try optional("test_purity")
-                let tNMI = try optional("test_nmi"), tHung = try optional("test_hungarian_accuracy")
-                var used: [Int?] = Array(repeating: nil, count: m)
-                if try g.exists("clusters_used") {
-                    let u = try g.readVector("clusters_used", Int64.self)
-                    guard u.count == m else { throw bad("/history/clusters_used", "expected \(m) entries (as many as /history/epoch), found \(u.count)") }
-                    used = u.map { $0 < 0 ? nil : Int($0) }
-                }
-                return (0..<m).map { i in
-                    EpochRecord(epoch: Int(epoch[i]), loss: loss[i], parentAccuracy: acc[i], affinity: aff[i], balance: bal[i],
-                                purity: purity[i], nmi: nmi[i], hungarianAccuracy: hung[i], clustersUsed: used[i],
-                                testParentAccuracy: tAcc[i], testPurity: tPur[i], testNMI: tNMI[i],
-                                testHungarianAccuracy: tHung[i], seconds: secs[i])
-                }
+                return records
             }
         }
 

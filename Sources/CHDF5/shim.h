@@ -29,7 +29,6 @@ static inline hid_t acol_h5p_dataset_xfer(void)  { return H5P_DATASET_XFER; }
 static inline hid_t acol_h5p_link_create(void)   { return H5P_LINK_CREATE; }
 static inline hid_t acol_h5s_all(void)           { return H5S_ALL; }
 static inline unsigned acol_h5f_acc_trunc(void)  { return H5F_ACC_TRUNC; }
-static inline unsigned acol_h5f_acc_excl(void)   { return H5F_ACC_EXCL; }
 static inline unsigned acol_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned acol_h5f_acc_rdwr(void)   { return H5F_ACC_RDWR; }
 static inline unsigned acol_h5f_obj_all(void)    { return H5F_OBJ_ALL; }

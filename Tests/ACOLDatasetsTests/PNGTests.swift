@@ -148,7 +148,7 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
                 #expect(back.height == 5 && back.width == 7 && back.channels == c && back.pixels == px)
             }
             #expect(throws: DatasetError.self) { try PNGEncoder.write(path: dir + "/bad.png", width: 7, height: 5, channels: 3, pixels: [1, 2]) }
-            #expect(throws: DatasetError.self) { try PNGEncoder.write(path: dir + "/nofolder/x.png", width: 1, height: 1, channels: 1, pixels: [1]) }
+            #expect(throws: DataError.self) { try PNGEncoder.write(path: dir + "/nofolder/x.png", width: 1, height: 1, channels: 1, pixels: [1]) }
             let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
             #expect(left == ["out1.png", "out2.png", "out3.png", "out4.png"])   // no temporary files left
         }

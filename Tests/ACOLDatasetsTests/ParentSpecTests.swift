@@ -23,12 +23,12 @@ import ACOLDatasets
 
     @Test func badSpecs() {
         for bad in ["0-4,", "a-b", "4-0", "0-4:", "div:0", "div:x", ""] {
-            #expect(throws: DatasetError.self, "\(bad)") { _ = try ParentSpec.parse(bad).resolve(fineNames: digits) }
+            #expect(throws: DataError.self, "\(bad)") { _ = try ParentSpec.parse(bad).resolve(fineNames: digits) }
         }
-        #expect(throws: DatasetError.self) { try ParentSpec.parse("0-4,4-9").resolve(fineNames: digits) }   // 4 twice
-        #expect(throws: DatasetError.self) { try ParentSpec.parse("0-3,5-9").resolve(fineNames: digits) }   // 4 missing
-        #expect(throws: DatasetError.self) { try ParentSpec.parse("0-4,5-10").resolve(fineNames: digits) }  // no class 10
-        #expect(throws: DatasetError.self) { try ParentSpec.byDivision(3).resolve(fineNames: digits) }      // 10 % 3 != 0
+        #expect(throws: DataError.self) { try ParentSpec.parse("0-4,4-9").resolve(fineNames: digits) }   // 4 twice
+        #expect(throws: DataError.self) { try ParentSpec.parse("0-3,5-9").resolve(fineNames: digits) }   // 4 missing
+        #expect(throws: DataError.self) { try ParentSpec.parse("0-4,5-10").resolve(fineNames: digits) }  // no class 10
+        #expect(throws: DataError.self) { try ParentSpec.byDivision(3).resolve(fineNames: digits) }      // 10 % 3 != 0
         do { _ = try ParentSpec.parse("0-3,5-9").resolve(fineNames: digits) } catch {
             #expect(error.localizedDescription == "parent spec 0-3,5-9: class 4 (4) is in no group, expected every class 0...9 in one")
         }
@@ -56,10 +56,10 @@ import ACOLDatasets
             #expect(r.parentNames == ["tops", "trouser", "footwear", "bag"])
             #expect(r.parentOfFine == [0, 1, 0, 0, 0, 2, 0, 2, 3, 2])
             try write(Array("0: a\n1 b\n".utf8), dir + "/bad.txt")
-            #expect(throws: DatasetError.self) { try ParentSpec.load(mappingFile: dir + "/bad.txt") }
+            #expect(throws: DataError.self) { try ParentSpec.load(mappingFile: dir + "/bad.txt") }
             try write(Array("0: a\n".utf8), dir + "/short.txt")
-            #expect(throws: DatasetError.self) { try ParentSpec.load(mappingFile: dir + "/short.txt").resolve(fineNames: ClassNames.fashionMNIST) }
-            #expect(throws: DatasetError.self) { try ParentSpec.load(mappingFile: dir + "/missing.txt") }
+            #expect(throws: DataError.self) { try ParentSpec.load(mappingFile: dir + "/short.txt").resolve(fineNames: ClassNames.fashionMNIST) }
+            #expect(throws: DataError.self) { try ParentSpec.load(mappingFile: dir + "/missing.txt") }
         }
     }
 

@@ -72,21 +72,21 @@ extension HDF5Tests {
             let dir = TempDir()
             // The target's folder does not exist: nothing may appear anywhere.
             let missing = dir.file("no-such-folder/model.h5")
-            let e = expectHDF5Error { try ModelFile.save(try makeModel(), to: missing) }
+            let e = #expect(throws: DataError.self) { try ModelFile.save(try makeModel(), to: missing) }
             #expect(e?.errorDescription?.contains("no-such-folder") == true)
             #expect(dir.contents().isEmpty)
 
-            // A save that fails after writing everything (the final rename: the target is a folder)
-            // removes its temporary file and touches nothing else. (DatasetWriter's tests cover a
-            // failure over an existing target file.)
+            // A target that is a folder is refused before anything is written, and touches
+            // nothing else. (DatasetWriter's tests cover a failure over an existing target file.)
             let path = dir.file("model.h5")
             try ModelFile.save(try makeModel(seed: 1), to: path)
             let old = try Data(contentsOf: URL(fileURLWithPath: path))
-            // A target that is a folder: the final rename fails after the whole file was written.
             let folderTarget = dir.file("taken")
             try FileManager.default.createDirectory(atPath: folderTarget + "/inside", withIntermediateDirectories: true)
-            let e2 = expectHDF5Error { try ModelFile.save(try makeModel(seed: 2), to: folderTarget) }
-            if case .io(_, let op, _)? = e2 { #expect(op.hasPrefix("rename")) } else { Issue.record("expected an io error, got \(String(describing: e2))") }
+            let e2 = #expect(throws: DataError.self) { try ModelFile.save(try makeModel(seed: 2), to: folderTarget) }
+            #expect(e2?.errorDescription?.contains("a folder, not a regular file") == true)
+            // The model is one of its inputs: refused, the file stays as it was.
+            #expect(throws: DataError.self) { try ModelFile.save(try makeModel(seed: 2), to: path, inputs: [path]) }
             #expect(dir.contents() == ["model.h5", "taken"])
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == old)
             #expect(dir.openObjects().isEmpty)

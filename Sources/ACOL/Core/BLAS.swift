@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CBLAS
+internal import CBLAS
 
 /// The single choke point for matrix products: every GEMM in the library goes through here.
 /// Row-major C = alpha * op(A) * op(B) + beta * C, op(A) is m x k, op(B) is k x n.

@@ -47,3 +47,15 @@ public struct Tensor: Equatable, Sendable {
 func reuse(_ buffer: inout [Float], count: Int) {
     if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
 }
+
+/// A named weight or statistic tensor of a network, as stored in a model file.
+public struct NamedTensor: Equatable, Sendable {
+    /// A stable path such as "layers/00_conv2d/kernel" or "head/dense/bias".
+    public var name: String
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        self.name = name; self.shape = shape; self.values = values
+    }
+}

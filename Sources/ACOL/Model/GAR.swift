@@ -1,5 +1,43 @@
 import Foundation
 
+/// Which nodes GAR's affinity and balance are computed over.
+public enum GARScope: String, Codable, Sendable {
+    /// All n = n_p * k nodes together (the reference default).
+    case allNodes = "all_nodes"
+    /// Each parent's k x k block separately, averaged over the parents.
+    case perParent = "per_parent"
+}
+
+/// How the Frobenius term c_F * ||Z||^2 is reduced over the batch.
+public enum FrobeniusReduction: String, Codable, Sendable {
+    /// Sum over the batch (the Keras reference).
+    case sum
+    /// Mean over the batch (the PyTorch reference).
+    case mean
+}
+
+/// The graph-based activity regulariser.
+public struct GARConfig: Codable, Equatable, Sendable {
+    public var scope: GARScope
+    /// Also apply affinity and balance to max(0, -Z) (the authors' later code).
+    public var symmetric: Bool
+    public var cA: Float
+    public var cB: Float
+    public var cF: Float
+    public var frobenius: FrobeniusReduction
+    /// Added to the denominators of affinity and balance.
+    public var epsilon: Float
+
+    public init(scope: GARScope = .allNodes, symmetric: Bool = false, cA: Float = 1, cB: Float = 1,
+                cF: Float = 1e-6, frobenius: FrobeniusReduction = .sum, epsilon: Float = 1e-7) {
+        self.scope = scope; self.symmetric = symmetric; self.cA = cA; self.cB = cB; self.cF = cF
+        self.frobenius = frobenius; self.epsilon = epsilon
+    }
+
+    /// The reference code's defaults: all-node scope, c_a = c_b = 1, c_F = 1e-6 (sum).
+    public static let reference = GARConfig(scope: .allNodes, symmetric: false)
+}
+
 /// The ACOL objective on one mini-batch: cross-entropy on the pooled parent probabilities plus
 /// GAR, with its gradient with respect to Z.
 ///

@@ -100,7 +100,7 @@ public final class Network {
     public var namedParameters: [(name: String, parameter: Parameter)] {
         var out: [(String, Parameter)] = []
         for (i, l) in layers.enumerated() {
-            let prefix = "layers/" + (i < 10 ? "0\(i)" : "\(i)") + "_" + l.spec.type.rawValue
+            let prefix = LayerSpec.groupName(index: i, type: l.spec.type)
             for p in l.parameters { out.append((prefix + "/" + p.name, p)) }
         }
         if let bn = headNorm { for p in bn.parameters { out.append(("head/batch_norm/" + p.name, p)) } }

@@ -1,5 +1,33 @@
 import Foundation
 
+public enum OptimizerKind: String, Codable, Sendable {
+    case sgd, adam
+}
+
+/// Optimiser settings. SGD: lr / (1 + decay * step), momentum, Nesterov. Adam: beta1, beta2, eps.
+public struct OptimizerConfig: Codable, Equatable, Sendable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    public var momentum: Float
+    public var nesterov: Bool
+    public var decay: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+
+    public init(kind: OptimizerKind, learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+                decay: Float = 0, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7) {
+        self.kind = kind; self.learningRate = learningRate; self.momentum = momentum
+        self.nesterov = nesterov; self.decay = decay; self.beta1 = beta1; self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    /// The reference: SGD lr 0.01, decay 1e-6, momentum 0.95, Nesterov.
+    public static let sgdReference = OptimizerConfig(kind: .sgd, learningRate: 0.01, momentum: 0.95,
+                                                     nesterov: true, decay: 1e-6)
+    public static let adamDefault = OptimizerConfig(kind: .adam, learningRate: 1e-3)
+}
+
 /// SGD (momentum, Nesterov, Keras-style decay lr / (1 + decay * step)) and Adam (Keras form),
 /// applied to every trainable parameter; max-norm constraints are applied after each step.
 public final class Optimizer {

@@ -36,29 +36,4 @@ public struct ImageSet: Equatable, Sendable {
                         fineLabels: fineLabels.map { l in indices.map { l[$0] } },
                         coarseLabels: coarseLabels.map { l in indices.map { l[$0] } })
     }
-
-    /// Images [range] as a float tensor [n, h, w, c] with x = pixel * scale + offset.
-    public func tensor(_ range: Range<Int>, scale: Float = 1.0 / 255.0, offset: Float = 0) -> Tensor {
-        let s = imageSize
-        var out = [Float](repeating: 0, count: range.count * s)
-        out.withUnsafeMutableBufferPointer { dst in
-            pixels.withUnsafeBufferPointer { src in
-                let base = range.lowerBound * s
-                for i in 0..<(range.count * s) { dst[i] = Float(src[base + i]) * scale + offset }
-            }
-        }
-        return Tensor(shape: [range.count, height, width, channels], data: out)
-    }
-}
-
-/// Names of the fine classes and parents, and which parent each fine class belongs to.
-public struct LabelInfo: Equatable, Sendable {
-    public var fineNames: [String]
-    public var parentNames: [String]
-    /// parentOfFine[f] is the parent index of fine class f (empty when there are no parents).
-    public var parentOfFine: [Int]
-
-    public init(fineNames: [String], parentNames: [String], parentOfFine: [Int]) {
-        self.fineNames = fineNames; self.parentNames = parentNames; self.parentOfFine = parentOfFine
-    }
 }

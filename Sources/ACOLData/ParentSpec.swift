@@ -44,7 +44,7 @@ public enum ParentSpec: Equatable, Sendable {
     /// Parses the text form described above.
     public static func parse(_ text: String) throws -> ParentSpec {
         let t = text.trimmingCharacters(in: .whitespaces)
-        func bad(_ r: String) -> DatasetError { .invalidParentSpec(source: "'\(text)'", reason: r) }
+        func bad(_ r: String) -> DataError { .invalidParentSpec(source: "'\(text)'", reason: r) }
         if t.lowercased().hasPrefix("div:") {
             guard let n = Int(t.dropFirst(4).trimmingCharacters(in: .whitespaces)), n >= 1 else {
                 throw bad("expected div:<number of parents>, e.g. div:2")
@@ -82,29 +82,29 @@ public enum ParentSpec: Equatable, Sendable {
     /// Parents are numbered in the order they first appear.
     public static func load(mappingFile path: String) throws -> ParentSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.cannotRead(path: path, reason: "no such file or not readable")
+            throw DataError.cannotRead(path: path, reason: "no such file or not readable")
         }
         guard data.count < 16 << 20 else {
-            throw DatasetError.invalidParentSpec(source: path, reason: "expected a small text file, found \(data.count) bytes")
+            throw DataError.invalidParentSpec(source: path, reason: "expected a small text file, found \(data.count) bytes")
         }
         var entries: [MappingEntry] = []
         for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let c = line.lastIndex(of: ":") else {
-                throw DatasetError.invalidParentSpec(source: "\(path) line \(n + 1)",
+                throw DataError.invalidParentSpec(source: "\(path) line \(n + 1)",
                                                      reason: "expected '<fine class>: <parent>', found '\(line)'")
             }
             let fine = line[..<c].trimmingCharacters(in: .whitespaces)
             let parent = line[line.index(after: c)...].trimmingCharacters(in: .whitespaces)
             guard !fine.isEmpty, !parent.isEmpty else {
-                throw DatasetError.invalidParentSpec(source: "\(path) line \(n + 1)",
+                throw DataError.invalidParentSpec(source: "\(path) line \(n + 1)",
                                                      reason: "expected '<fine class>: <parent>', found '\(line)'")
             }
             entries.append(MappingEntry(fine: fine, parent: parent))
         }
         if entries.isEmpty {
-            throw DatasetError.invalidParentSpec(source: path, reason: "expected '<fine class>: <parent>' lines, found none")
+            throw DataError.invalidParentSpec(source: path, reason: "expected '<fine class>: <parent>' lines, found none")
         }
         return .mapping(entries)
     }
@@ -116,7 +116,7 @@ public enum ParentSpec: Equatable, Sendable {
         switch self {
         case .byDivision(let parts):
             guard parts >= 1, parts <= n, n % parts == 0 else {
-                throw DatasetError.invalidParentSpec(source: "div:\(parts)",
+                throw DataError.invalidParentSpec(source: "div:\(parts)",
                     reason: "expected a number of parents that divides the \(n) classes")
             }
             let size = n / parts
@@ -128,17 +128,17 @@ public enum ParentSpec: Equatable, Sendable {
             for (g, group) in groups.enumerated() {
                 for c in group.classes {
                     guard c < n else {
-                        throw DatasetError.invalidParentSpec(source: src, reason: "class \(c) does not exist, expected 0...\(n - 1)")
+                        throw DataError.invalidParentSpec(source: src, reason: "class \(c) does not exist, expected 0...\(n - 1)")
                     }
                     guard parentOf[c] < 0 else {
-                        throw DatasetError.invalidParentSpec(source: src, reason: "class \(c) is in two groups, expected it in one")
+                        throw DataError.invalidParentSpec(source: src, reason: "class \(c) is in two groups, expected it in one")
                     }
                     parentOf[c] = g
                 }
                 names.append(group.name ?? Self.describe(group.classes))
             }
             if let missing = parentOf.firstIndex(of: -1) {
-                throw DatasetError.invalidParentSpec(source: src, reason: "class \(missing) (\(fineNames[missing])) is in no group, expected every class 0...\(n - 1) in one")
+                throw DataError.invalidParentSpec(source: src, reason: "class \(missing) (\(fineNames[missing])) is in no group, expected every class 0...\(n - 1) in one")
             }
             return (names, parentOf)
         case .mapping(let entries):
@@ -147,18 +147,18 @@ public enum ParentSpec: Equatable, Sendable {
             for e in entries {
                 let f: Int
                 if let i = Int(e.fine) { f = i } else if let i = fineNames.firstIndex(of: e.fine) { f = i } else {
-                    throw DatasetError.invalidParentSpec(source: "mapping", reason: "fine class '\(e.fine)' is unknown, expected an index 0...\(n - 1) or one of the class names")
+                    throw DataError.invalidParentSpec(source: "mapping", reason: "fine class '\(e.fine)' is unknown, expected an index 0...\(n - 1) or one of the class names")
                 }
                 guard f >= 0 && f < n else {
-                    throw DatasetError.invalidParentSpec(source: "mapping", reason: "class \(f) does not exist, expected 0...\(n - 1)")
+                    throw DataError.invalidParentSpec(source: "mapping", reason: "class \(f) does not exist, expected 0...\(n - 1)")
                 }
                 guard parentOf[f] < 0 else {
-                    throw DatasetError.invalidParentSpec(source: "mapping", reason: "class \(e.fine) is mapped twice, expected once")
+                    throw DataError.invalidParentSpec(source: "mapping", reason: "class \(e.fine) is mapped twice, expected once")
                 }
                 if let p = names.firstIndex(of: e.parent) { parentOf[f] = p } else { names.append(e.parent); parentOf[f] = names.count - 1 }
             }
             if let missing = parentOf.firstIndex(of: -1) {
-                throw DatasetError.invalidParentSpec(source: "mapping", reason: "class \(missing) (\(fineNames[missing])) has no parent, expected every class mapped")
+                throw DataError.invalidParentSpec(source: "mapping", reason: "class \(missing) (\(fineNames[missing])) has no parent, expected every class mapped")
             }
             return (names, parentOf)
         }
@@ -185,45 +185,5 @@ public enum ParentSpec: Equatable, Sendable {
             i = j + 1
         }
         return parts.joined(separator: "+")
-    }
-}
-
-/// Standard class names of the data sets the importers know.
-public enum ClassNames {
-    public static let digits = (0..<10).map { String($0) }
-    public static let fashionMNIST = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-    public static let cifar10 = ["airplane", "automobile", "bird", "cat", "deer",
-                                 "dog", "frog", "horse", "ship", "truck"]
-    /// The 20 CIFAR-100 superclasses, in label order, each with its 5 fine classes.
-    static let cifar100Hierarchy: [(String, [String])] = [
-        ("aquatic_mammals", ["beaver", "dolphin", "otter", "seal", "whale"]),
-        ("fish", ["aquarium_fish", "flatfish", "ray", "shark", "trout"]),
-        ("flowers", ["orchid", "poppy", "rose", "sunflower", "tulip"]),
-        ("food_containers", ["bottle", "bowl", "can", "cup", "plate"]),
-        ("fruit_and_vegetables", ["apple", "mushroom", "orange", "pear", "sweet_pepper"]),
-        ("household_electrical_devices", ["clock", "keyboard", "lamp", "telephone", "television"]),
-        ("household_furniture", ["bed", "chair", "couch", "table", "wardrobe"]),
-        ("insects", ["bee", "beetle", "butterfly", "caterpillar", "cockroach"]),
-        ("large_carnivores", ["bear", "leopard", "lion", "tiger", "wolf"]),
-        ("large_man-made_outdoor_things", ["bridge", "castle", "house", "road", "skyscraper"]),
-        ("large_natural_outdoor_scenes", ["cloud", "forest", "mountain", "plain", "sea"]),
-        ("large_omnivores_and_herbivores", ["camel", "cattle", "chimpanzee", "elephant", "kangaroo"]),
-        ("medium_mammals", ["fox", "porcupine", "possum", "raccoon", "skunk"]),
-        ("non-insect_invertebrates", ["crab", "lobster", "snail", "spider", "worm"]),
-        ("people", ["baby", "boy", "girl", "man", "woman"]),
-        ("reptiles", ["crocodile", "dinosaur", "lizard", "snake", "turtle"]),
-        ("small_mammals", ["hamster", "mouse", "rabbit", "shrew", "squirrel"]),
-        ("trees", ["maple_tree", "oak_tree", "palm_tree", "pine_tree", "willow_tree"]),
-        ("vehicles_1", ["bicycle", "bus", "motorcycle", "pickup_truck", "train"]),
-        ("vehicles_2", ["lawn_mower", "rocket", "streetcar", "tank", "tractor"]),
-    ]
-    /// The 100 CIFAR-100 fine classes in label order (alphabetical).
-    public static let cifar100Fine: [String] = cifar100Hierarchy.flatMap { $0.1 }.sorted()
-    /// The 20 CIFAR-100 superclasses in label order.
-    public static let cifar100Coarse: [String] = cifar100Hierarchy.map { $0.0 }
-    /// The standard superclass of each CIFAR-100 fine class.
-    public static let cifar100ParentOfFine: [Int] = cifar100Fine.map { f in
-        cifar100Hierarchy.firstIndex { $0.1.contains(f) }!
     }
 }

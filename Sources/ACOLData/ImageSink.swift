@@ -35,12 +35,12 @@ public final class InMemorySink: ImageSink {
     public func begin(_ description: DatasetDescription) throws { self.description = description }
 
     public func beginSplit(_ name: String, expectedCount: Int?) throws {
-        guard let d = description else { throw ACOLError.invalidData("beginSplit before begin") }
+        guard let d = description else { throw DataError.usage("beginSplit before begin") }
         current = (name, ImageSet(count: 0, height: d.height, width: d.width, channels: d.channels, pixels: []))
     }
 
     public func append(_ batch: ImageSet) throws {
-        guard var c = current else { throw ACOLError.invalidData("append outside a split") }
+        guard var c = current else { throw DataError.usage("append outside a split") }
         c.images.pixels += batch.pixels
         c.images.count += batch.count
         if let f = batch.fineLabels { c.images.fineLabels = (c.images.fineLabels ?? []) + f }

@@ -1,0 +1,17 @@
+import Foundation
+
+/// The settings a model was trained with, kept in the model file.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    public var optimizer: OptimizerConfig
+    public var batchSize: Int
+    public var epochs: Int
+    public var seed: UInt64
+    public var datasetFile: String?
+    public var datasetSHA256: String?
+
+    public init(optimizer: OptimizerConfig, batchSize: Int, epochs: Int, seed: UInt64,
+                datasetFile: String? = nil, datasetSHA256: String? = nil) {
+        self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seed = seed
+        self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one way acol writes an output file. The file is written beside its target under a
+/// temporary name (`.NAME.acol-tmp-PID-RANDOM`) and renamed over the target only by `commit()`,
+/// so a target is never half-written and an existing target is untouched until then.
+///
+/// Refused before anything is written:
+/// - a target that is the same file as an input (same device and inode, or the same path);
+/// - a target that exists and is not a regular file (a device such as /dev/null, a FIFO, a
+///   socket, a folder): write to standard output to discard;
+/// - a target whose folder does not exist.
+///
+/// The temporary file is removed on `abort()`, on deinit without `commit()`, on SIGINT, SIGTERM,
+/// SIGHUP and on crashes (see `TemporaryFiles`). A temporary file left by a killed process
+/// (SIGKILL) keeps the recognisable name and is removed by the next output to the same target
+/// once its process is gone.
+public final class OutputFile {
+    /// The target as given (for messages).
+    public let path: String
+    /// Where the bytes go until `commit()`.
+    public let temporaryPath: String
+    /// The file the rename replaces: `path`, or what a symbolic link at `path` points to.
+    private let finalPath: String
+    private var fd: Int32 = -1
+    private var slot: Int?
+    private var finished = false
+
+    /// Checks that `path` can be an output (see above), then creates the temporary file.
+    /// `inputs` are the files (or folders) the command reads; `otherOutputs` the other files it
+    /// writes. With `keepOpen: false` the temporary file is created empty and closed, for
+    /// libraries that open it themselves (libhdf5, libpng).
+    public init(_ path: String, inputs: [String] = [], otherOutputs: [String] = [], keepOpen: Bool = true) throws {
+        self.path = path
+        finalPath = try OutputFile.check(path, inputs: inputs, otherOutputs: otherOutputs)
+        let dir = (finalPath as NSString).deletingLastPathComponent
+        let base = (finalPath as NSString).lastPathComponent
+        OutputFile.removeStale(dir: dir.isEmpty ? "." : dir, base: base)
+        let name = ".\(base)\(OutputFile.temporaryMarker)\(getpid())-\(String(format: "%08x", UInt32.random(in: 0...UInt32.max)))"
+        temporaryPath = dir.isEmpty ? name : dir + "/" + name
+        slot = TemporaryFiles.register(temporaryPath)
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            let reason = errnoText()
+            if let slot { TemporaryFiles.unregister(slot) }
+            slot = nil
+            finished = true
+            throw DataError.cannotWrite(path: path, reason: reason)
+        }
+        if !keepOpen { close(fd); fd = -1 }
+    }
+
+    /// The marker in temporary names: `.model.h5.acol-tmp-1234-89abcdef`.
+    public static let temporaryMarker = ".acol-tmp-"
+
+    /// Appends bytes. A failed write (full disk, file-size limit) throws; the caller then aborts.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard fd >= 0, !finished else { throw DataError.usage("\(path): write after the output was finished or closed") }
+        var off = 0
+        while off < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DataError.cannotWrite(path: path, reason: errnoText())
+            }
+            off += n
+        }
+    }
+
+    public func write(_ text: String) throws {
+        var t = text
+        try t.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Syncs, closes and renames the temporary file over the target. On failure the temporary
+    /// file is removed and the target left as it was.
+    public func commit() throws {
+        guard !finished else { throw DataError.usage("\(path): the output was already finished") }
+        do {
+            if fd < 0 {
+                fd = open(temporaryPath, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw DataError.cannotWrite(path: path, reason: errnoText()) }
+            }
+            guard fsync(fd) == 0 else { throw DataError.cannotWrite(path: path, reason: errnoText()) }
+            let closed = close(fd)
+            fd = -1
+            guard closed == 0 else { throw DataError.cannotWrite(path: path, reason: errnoText()) }
+            guard rename(temporaryPath, finalPath) == 0 else {
+                throw DataError.cannotWrite(path: path, reason: "rename from \(temporaryPath): \(errnoText())")
+            }
+            finished = true
+            if let slot { TemporaryFiles.unregister(slot) }
+            slot = nil
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// Closes and removes the temporary file. Idempotent; never throws.
+    public func abort() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if !finished { unlink(temporaryPath) }
+        finished = true
+        if let slot { TemporaryFiles.unregister(slot) }
+        slot = nil
+    }
+
+    deinit { abort() }
+
+    /// Checks that `path` can be an output; returns the path the final rename must replace.
+    @discardableResult
+    public static func check(_ path: String, inputs: [String] = [], otherOutputs: [String] = []) throws -> String {
+        guard !path.isEmpty else { throw DataError.badOutput(path: path, reason: "the path is empty") }
+        var target = path
+        var st = stat()
+        if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+            // Replace the file the link points to, not the link (and check that file).
+            if let r = realpath(path, nil) { target = String(cString: r); free(r) }
+        }
+        if stat(target, &st) == 0 {
+            let kind = st.st_mode & S_IFMT
+            if kind != S_IFREG {
+                throw DataError.badOutput(path: path, reason: "it is \(FileKind.describe(kind)), not a regular file (to discard the output, write to standard output and redirect that)")
+            }
+        } else if errno != ENOENT {
+            throw DataError.badOutput(path: path, reason: errnoText())
+        }
+        let dir = (target as NSString).deletingLastPathComponent
+        var dst = stat()
+        guard stat(dir.isEmpty ? "." : dir, &dst) == 0, (dst.st_mode & S_IFMT) == S_IFDIR else {
+            throw DataError.badOutput(path: path, reason: "the folder \(dir.isEmpty ? "." : dir) does not exist")
+        }
+        for input in inputs where FileIdentity.same(input, target) {
+            throw DataError.badOutput(path: path, reason: input == path ? "it is also an input" : "it is the same file as the input \(input)")
+        }
+        for other in otherOutputs where FileIdentity.same(other, target) {
+            throw DataError.badOutput(path: path, reason: "it is also the output \(other)")
+        }
+        return target
+    }
+
+    /// Removes `.BASE.acol-tmp-PID-*` files in `dir` whose process no longer exists.
+    static func removeStale(dir: String, base: String) {
+        let prefix = "." + base + temporaryMarker
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for n in names where n.hasPrefix(prefix) {
+            let rest = n.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + n) }
+        }
+    }
+}
+
+/// Whether two paths name the same file: the same device and inode when both exist, else the
+/// same absolute path (after resolving the folder's symbolic links).
+public enum FileIdentity {
+    public static func same(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        if stat(a, &sa) == 0 && stat(b, &sb) == 0 {
+            return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+        }
+        return canonical(a) == canonical(b)
+    }
+
+    /// The absolute path with the folder's links resolved (the last component kept as it is).
+    static func canonical(_ p: String) -> String {
+        let dir = (p as NSString).deletingLastPathComponent
+        let base = (p as NSString).lastPathComponent
+        let d = dir.isEmpty ? "." : dir
+        guard let r = realpath(d, nil) else { return (d as NSString).standardizingPath + "/" + base }
+        defer { free(r) }
+        return String(cString: r) + "/" + base
+    }
+}

@@ -1,0 +1,156 @@
+import ACOLData
+import Foundation
+import Testing
+
+/// A temporary folder for one test, removed when the value goes away.
+final class TempDir {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "acol-data-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+    func contents() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+    func write(_ name: String, _ text: String) -> String {
+        let p = file(name)
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+    func read(_ name: String) -> String? {
+        FileManager.default.contents(atPath: file(name)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+@Suite struct OutputFileTests {
+    @Test func commitReplacesTheTargetAndLeavesNoTemporary() throws {
+        let d = TempDir()
+        _ = d.write("out.txt", "old")
+        let o = try OutputFile(d.file("out.txt"))
+        try o.write("new text")
+        #expect(d.read("out.txt") == "old")            // untouched until commit
+        #expect(d.contents().count == 2)
+        #expect(TemporaryFiles.registered.contains(o.temporaryPath))
+        try o.commit()
+        #expect(d.read("out.txt") == "new text")
+        #expect(d.contents() == ["out.txt"])
+        #expect(!TemporaryFiles.registered.contains(o.temporaryPath))
+    }
+
+    @Test func abortAndDeinitRemoveTheTemporaryAndKeepTheTarget() throws {
+        let d = TempDir()
+        _ = d.write("out.txt", "old")
+        do {
+            let o = try OutputFile(d.file("out.txt"))
+            try o.write("half")
+            o.abort()
+        }
+        do {
+            let o = try OutputFile(d.file("out.txt"))
+            try o.write("half")
+        }
+        #expect(d.contents() == ["out.txt"])
+        #expect(d.read("out.txt") == "old")
+    }
+
+    @Test func anOutputThatIsAnInputIsRefused() throws {
+        let d = TempDir()
+        let input = d.write("data.h5", "precious")
+        #expect(throws: DataError.self) { try OutputFile(input, inputs: [input]) }
+        // The same file under another name: a hard link, and a path with "./" in it.
+        link(input, d.file("alias.h5"))
+        #expect(throws: DataError.self) { try OutputFile(d.file("alias.h5"), inputs: [input]) }
+        #expect(throws: DataError.self) { try OutputFile(d.path + "/./data.h5", inputs: [input]) }
+        // Through a symbolic link.
+        symlink(input, d.file("link.h5"))
+        #expect(throws: DataError.self) { try OutputFile(d.file("link.h5"), inputs: [input]) }
+        #expect(d.read("data.h5") == "precious")
+        #expect(d.contents() == ["alias.h5", "data.h5", "link.h5"])
+    }
+
+    @Test func twoOutputsOnOnePathAreRefusedEvenBeforeEitherExists() throws {
+        let d = TempDir()
+        #expect(throws: DataError.self) { try OutputFile(d.file("m.h5"), otherOutputs: [d.file("m.h5")]) }
+        #expect(throws: DataError.self) { try OutputFile(d.file("m.h5"), otherOutputs: [d.path + "/../" + (d.path as NSString).lastPathComponent + "/m.h5"]) }
+        #expect(d.contents().isEmpty)
+    }
+
+    @Test func specialFilesAndMissingFoldersAreRefused() throws {
+        let d = TempDir()
+        let fifo = d.file("pipe")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let e = #expect(throws: DataError.self) { try OutputFile(fifo) }
+        #expect(e?.localizedDescription.contains("a FIFO") == true)
+        #expect(throws: DataError.self) { try OutputFile("/dev/null") }
+        #expect(throws: DataError.self) { try OutputFile(d.path) }
+        #expect(throws: DataError.self) { try OutputFile(d.file("no/such/folder.h5")) }
+        #expect(d.contents() == ["pipe"])
+    }
+
+    @Test func aSymbolicLinkKeepsPointingAtTheNewFile() throws {
+        let d = TempDir()
+        _ = d.write("real.txt", "old")
+        symlink(d.file("real.txt"), d.file("link.txt"))
+        let o = try OutputFile(d.file("link.txt"))
+        try o.write("new")
+        try o.commit()
+        #expect(d.read("real.txt") == "new")
+        var st = stat()
+        #expect(lstat(d.file("link.txt"), &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK)
+    }
+
+    @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
+        let d = TempDir()
+        // A process id that cannot exist (above the kernel's pid_max).
+        let stale = d.write(".out.txt\(OutputFile.temporaryMarker)2147483000-0000abcd", "left by a killed run")
+        let mine = d.write(".out.txt\(OutputFile.temporaryMarker)\(getpid())-0000abcd", "another writer of this process")
+        let o = try OutputFile(d.file("out.txt"))
+        try o.commit()
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: mine))
+    }
+
+    @Test func aFullDiskIsACleanError() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        // /dev/full as the folder is impossible; write a symbolic link's worth of data to a
+        // file-size limit instead: RLIMIT_FSIZE makes write(2) fail with EFBIG (SIGXFSZ ignored).
+        let d = TempDir()
+        var old = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        let previous = signal(SIGXFSZ, SIG_IGN)
+        var lim = rlimit(rlim_cur: 4096, rlim_max: old.rlim_max)
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &lim)
+        defer { setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old); signal(SIGXFSZ, previous) }
+        let o = try OutputFile(d.file("big.bin"))
+        let e = #expect(throws: DataError.self) { try o.write([UInt8](repeating: 1, count: 10_000)) }
+        #expect(e?.localizedDescription.contains("big.bin") == true)
+        o.abort()
+        #expect(d.contents().isEmpty)
+    }
+}
+
+@Suite struct InputFileTests {
+    @Test func onlyRegularFilesAreInputs() throws {
+        let d = TempDir()
+        let f = d.write("a.txt", "x")
+        try InputFile.requireRegular(f)
+        mkfifo(d.file("fifo"), 0o644)
+        #expect(throws: DataError.self) { try InputFile.requireRegular(d.file("fifo")) }
+        #expect(throws: DataError.self) { try InputFile.requireRegular(d.path) }
+        #expect(throws: DataError.self) { try InputFile.requireRegular(d.file("missing")) }
+        #expect(try InputFile.requireFileOrFolder(d.path))
+        #expect(throws: DataError.self) { try InputFile.requireFileOrFolder("/dev/null") }
+    }
+}
+
+@Suite struct ParentMappingTests {
+    @Test func parentsFromFineLabels() throws {
+        let m = ParentMapping(parentNames: ["0-4", "5-9"], parentOfFine: [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+        let set = ImageSet(count: 3, height: 1, width: 1, channels: 1, pixels: [1, 2, 3], fineLabels: [0, 7, 4])
+        #expect(try set.withParents(m, source: "s").coarseLabels == [0, 1, 0])
+        let bad = ImageSet(count: 1, height: 1, width: 1, channels: 1, pixels: [1], fineLabels: [40_000])
+        #expect(throws: DataError.unmappedLabel(path: "s", label: 40_000, classes: 10)) { try bad.withParents(m, source: "s") }
+        let none = ImageSet(count: 1, height: 1, width: 1, channels: 1, pixels: [1])
+        #expect(throws: DataError.self) { try none.withParents(m, source: "s") }
+    }
+}
