@@ -24,15 +24,14 @@ struct Eval: ParsableCommand {
     @Option(help: "The split to score (default: test when present, else train).")
     var split: String?
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
         try reportingErrors {
-            Threads.set(threads)
+            threadOptions.apply()
             try requireFile(model)
             let m = try ModelFile.load(model)
             let result = try evaluate(m)
@@ -55,46 +54,12 @@ struct Eval: ParsableCommand {
     struct Result { var report: EvalReport; var evaluation: Evaluation }
 
     func evaluate(_ m: ACOLModel) throws -> Result {
-        let (set, splitName) = try loadSplit(for: m, data: data, split: split)
+        let (set, splitName) = try DatasetLoader.split(split, of: data, for: m)
         let bar = ProgressBar("evaluating")
         let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames.isEmpty ? [] : m.fineNames) { d, t in bar.update(d, t) }
         bar.finish()
         return Result(report: EvalReport(split: splitName, ev: ev), evaluation: ev)
     }
-}
-
-/// The split of `data` to score `model` on, with coarse labels matching the model's parents.
-func loadSplit(for model: ACOLModel, data: String, split: String?) throws -> (ImageSet, String) {
-    try requireFile(data)
-    let reader = try DatasetReader(path: data)
-    defer { reader.close() }
-    let names = reader.splits.map(\.name)
-    let name = split ?? (names.contains("test") ? "test" : names.first ?? "train")
-    guard names.contains(name) else {
-        throw CLIError.file(data, "has no split '\(name)' (it has: \(names.joined(separator: ", ")))")
-    }
-    var set = try reader.read(split: name)
-    let p = model.preprocessing
-    guard set.height == p.height, set.width == p.width, set.channels == p.channels else {
-        throw CLIError.file(data, "images are \(set.height)x\(set.width)x\(set.channels), the model takes \(p.height)x\(p.width)x\(p.channels)")
-    }
-    let np = model.head.parents
-    let fileParents = reader.description.labels.parentNames
-    let coarseFits = set.coarseLabels != nil && (fileParents.isEmpty || fileParents.count == np)
-        && (set.coarseLabels!.allSatisfy { $0 >= 0 && Int($0) < np })
-    if np == 1 {
-        set.coarseLabels = [Int32](repeating: 0, count: set.count)
-    } else if !coarseFits || (!model.parentOfFine.isEmpty && fileParents != model.parentNames) {
-        // Derive the model's parents from fine labels when the file's do not match.
-        if let fine = set.fineLabels, !model.parentOfFine.isEmpty {
-            set.coarseLabels = fine.map { f in
-                Int(f) < model.parentOfFine.count ? Int32(model.parentOfFine[Int(f)]) : -1
-            }
-        } else if !coarseFits {
-            set.coarseLabels = nil
-        }
-    }
-    return (set, name)
 }
 
 struct EvalReport: Encodable {

@@ -33,8 +33,7 @@ struct Montage: ParsableCommand {
     @Option(help: "Pixel scale of the images.")
     var scale: Int = 2
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         if perCluster < 1 || perCluster > 100 { throw ValidationError("--per-cluster must be in 1...100") }
@@ -43,10 +42,10 @@ struct Montage: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            Threads.set(threads)
+            threadOptions.apply()
             try requireFile(model)
             let m = try ModelFile.load(model)
-            let (set, _) = try loadSplit(for: m, data: data, split: split)
+            let (set, _) = try DatasetLoader.split(split, of: data, for: m)
             let bar = ProgressBar("scoring")
             let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames) { d, t in bar.update(d, t) }
             bar.finish()

@@ -40,15 +40,13 @@ struct Run: ParsableCommand {
     @Option(help: "Images per inference batch.")
     var batchSize: Int = 256
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "No summary on standard error.")
     var quiet = false
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -64,7 +62,7 @@ struct Run: ParsableCommand {
     }
 
     func runModel() throws {
-        Threads.set(threads)
+        threadOptions.apply()
         try requireFile(model)
         let m = try ModelFile.load(model)
         let files = try collectFiles()

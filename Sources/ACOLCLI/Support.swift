@@ -1,4 +1,7 @@
 import ArgumentParser
+import ACOL
+import ACOLData
+import ACOLHDF5
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -131,4 +134,33 @@ func table(_ header: [String], _ rows: [[String]], rightAlign: Set<Int> = []) ->
         }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
+
+/// `--parents`: 'none', a mapping file, or a spec text; nil: the data set's own.
+func parentSource(_ option: String?) throws -> ParentSource {
+    guard let p = option else { return .file }
+    if p.lowercased() == "none" { return .none }
+    return .spec(InputFile.isRegular(p) ? try ParentSpec.load(mappingFile: p) : try ParentSpec.parse(p))
+}
+
+/// `--threads`, shared by every command that computes.
+struct ThreadOptions: ParsableArguments {
+    static let maximum = 256
+
+    @Option(help: "Threads to compute on (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let t = threads, !(1...Self.maximum).contains(t) {
+            throw ValidationError("--threads must be 1...\(Self.maximum), found \(t)")
+        }
+    }
+
+    /// Sets the library's thread count; returns it.
+    @discardableResult
+    func apply() -> Int {
+        let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        Threads.set(n)
+        return n
+    }
 }

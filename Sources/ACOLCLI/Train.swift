@@ -11,15 +11,6 @@ enum InitArg: String, ExpressibleByArgument, CaseIterable {
     var initializer: WeightInitializer { self == .glorot ? .glorotUniform : .fanInUniform }
 }
 
-/// The training recipe's defaults (docs/training.md explains how they were chosen).
-enum Recipe {
-    static let arch = "cnn2"
-    static let scope = ScopeArg.all
-    static let symmetric = false
-    static let batchNorm = true
-    static let optimizer = OptimizerArg.sgd
-    static let epochs = 5
-}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +33,7 @@ struct Train: ParsableCommand {
     var output: String
 
     @Option(help: "Architecture preset: mlp, cnn1, cnn2, cnn3.")
-    var arch: String = Recipe.arch
+    var arch: String = Recipe.preset
 
     @Option(name: .customShort("k"), help: "Duplicates (clusters) per parent (default: the most fine classes any parent has, else 5).")
     var k: Int?
@@ -51,28 +42,28 @@ struct Train: ParsableCommand {
     var parents: String?
 
     @Option(help: "GAR scope: all (all output nodes) or parent (each parent's duplicates).")
-    var garScope: ScopeArg = Recipe.scope
+    var garScope: ScopeArg = Recipe.gar.scope == .allNodes ? .all : .parent
 
     @Flag(inversion: .prefixedNo, help: "Symmetric GAR: also apply affinity and balance to max(0, -Z).")
-    var symmetric = Recipe.symmetric
+    var symmetric = Recipe.gar.symmetric
 
     @Option(help: "GAR affinity coefficient c_a.")
-    var ca: Float = 1
+    var ca: Float = Recipe.gar.cA
 
     @Option(help: "GAR balance coefficient c_b.")
-    var cb: Float = 1
+    var cb: Float = Recipe.gar.cB
 
     @Option(help: "Frobenius coefficient c_F.")
-    var cf: Float = 1e-6
+    var cf: Float = Recipe.gar.cF
 
     @Option(help: "Frobenius term over the batch: sum (Keras reference) or mean (PyTorch reference).")
     var frobenius: FrobeniusArg = .sum
 
     @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z.")
-    var batchNorm = Recipe.batchNorm
+    var batchNorm = Recipe.batchNormBeforeZ
 
     @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam.")
-    var optimizer: OptimizerArg = Recipe.optimizer
+    var optimizer: OptimizerArg = Recipe.optimizer.kind == .sgd ? .sgd : .adam
 
     @Option(help: "Learning rate (default: 0.01 for sgd, 0.001 for adam).")
     var lr: Float?
@@ -81,13 +72,12 @@ struct Train: ParsableCommand {
     var epochs: Int = Recipe.epochs
 
     @Option(help: "Mini-batch size.")
-    var batchSize: Int = 128
+    var batchSize: Int = Recipe.batchSize
 
     @Option(help: "Random seed: the same seed gives the same model.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads to train on (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: "Filters f of the CNN presets.")
     var filters: Int = 32
@@ -114,7 +104,6 @@ struct Train: ParsableCommand {
         if let k, k < 1 { throw ValidationError("-k must be at least 1") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
@@ -125,19 +114,31 @@ struct Train: ParsableCommand {
         try reportingErrors { try train() }
     }
 
+    /// GAR as the options say (the library's `GARConfig()` when none is given).
+    var garConfig: GARConfig {
+        GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
+                  cA: ca, cB: cb, cF: cf, frobenius: frobenius == .sum ? .sum : .mean)
+    }
+
+    /// The optimiser as the options say (the library's `Recipe.optimizer` when none is given).
+    var optimizerConfig: OptimizerConfig {
+        var opt: OptimizerConfig = optimizer == .sgd ? .sgdReference : .adamDefault
+        if let lr { opt.learningRate = lr }
+        return opt
+    }
+
     func train() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        Threads.set(threads)
+        let threads = threadOptions.apply()
         let started = Date()
         if !quiet { Console.note("reading \(data)") }
-        let prepared = try DataLoading.load(data, splits: nil, parents: parents)
-        guard var trainSet = prepared.splits["train"] ?? prepared.splitOrder.first.flatMap({ prepared.splits[$0] }) else {
+        let prepared = try DatasetLoader.load(data, parents: try parentSource(parents))
+        guard var trainSet = prepared.trainingSplit else {
             throw CLIError.file(data, "the data set has no splits")
         }
         if let limit, limit < trainSet.count { trainSet = trainSet.subset(Array(0..<limit)) }
         let testSet = prepared.splits["test"]
         let np = prepared.parentNames.count
-        var kk = k ?? 5
+        var kk = k ?? Recipe.k
         if k == nil, !prepared.parentOfFine.isEmpty {
             var perParent = [Int](repeating: 0, count: np)
             for p in prepared.parentOfFine where p >= 0 && p < np { perParent[p] += 1 }
@@ -150,14 +151,12 @@ struct Train: ParsableCommand {
                                     blockNorm: blockNorm)
         spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
-        let gar = GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
-                            cA: ca, cB: cb, cF: cf, frobenius: frobenius == .sum ? .sum : .mean)
+        let gar = garConfig
         let model = ACOLModel(network: network, gar: gar,
                               preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
                               parentNames: prepared.parentNames, fineNames: prepared.fineNames,
                               parentOfFine: prepared.parentOfFine)
-        var opt: OptimizerConfig = optimizer == .sgd ? .sgdReference : .adamDefault
-        if let lr { opt.learningRate = lr }
+        let opt = optimizerConfig
         model.settings = TrainingSettings(optimizer: opt, batchSize: batchSize, epochs: epochs, seed: seed,
                                           datasetFile: (data as NSString).lastPathComponent,
                                           datasetSHA256: try SHA256.hex(ofFile: data))

@@ -206,13 +206,15 @@ struct BinaryTests {
 struct ParseTests {
     @Test func trainDefaultsAreTheRecipe() throws {
         let t = try Train.parse(["d.h5", "-o", "m.h5"])
-        #expect(t.arch == Recipe.arch)
-        #expect(t.garScope == Recipe.scope)
-        #expect(t.batchNorm == Recipe.batchNorm)
-        #expect(t.symmetric == Recipe.symmetric)
-        #expect(t.optimizer == Recipe.optimizer)
-        #expect(t.epochs == Recipe.epochs)
-        #expect(t.batchSize == 128)
+        #expect(t.arch == Recipe.preset)
+        #expect(t.batchNorm == Recipe.batchNormBeforeZ)
+        // The library's defaults are the command's: what `acol train` builds equals GARConfig()
+        // and TrainConfig().
+        #expect(t.garConfig == GARConfig())
+        #expect(t.garConfig == Recipe.gar)
+        #expect(t.optimizerConfig == TrainConfig().optimizer)
+        #expect(t.epochs == TrainConfig().epochs)
+        #expect(t.batchSize == TrainConfig().batchSize)
         #expect(t.k == nil)
     }
 

@@ -36,7 +36,7 @@ public enum Presets {
 
     /// A full network spec for a preset.
     public static func spec(_ name: String, inputShape: [Int], parents: Int, k: Int,
-                            batchNormBeforeZ: Bool = true, filters: Int = 32, hidden: Int = 2048,
+                            batchNormBeforeZ: Bool = Recipe.batchNormBeforeZ, filters: Int = 32, hidden: Int = 2048,
                             blockNorm: Bool = false) throws -> NetworkSpec {
         NetworkSpec(inputShape: inputShape,
                     layers: try layers(name, inputShape: inputShape, filters: filters, hidden: hidden, blockNorm: blockNorm),

@@ -7,7 +7,8 @@ public struct TrainConfig: Sendable {
     public var optimizer: OptimizerConfig
     public var seed: UInt64
 
-    public init(epochs: Int, batchSize: Int = 128, optimizer: OptimizerConfig = .sgdReference, seed: UInt64 = 1) {
+    public init(epochs: Int = Recipe.epochs, batchSize: Int = Recipe.batchSize, optimizer: OptimizerConfig = Recipe.optimizer,
+                seed: UInt64 = 1) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer; self.seed = seed
     }
 }
