@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ACOL
 
 /// The `acol` command tree.
@@ -18,4 +19,26 @@ public struct ACOLCommand: ParsableCommand {
         subcommands: [Convert.self, Train.self, Eval.self, Inspect.self, Run.self, Montage.self])
 
     public init() {}
+
+    /// Parses the arguments, runs the command and exits: 0 on success, 1 with a one-line error
+    /// for failures (a failed write to standard output or error included), 64 for usage errors.
+    public static func runMain(_ arguments: [String]? = nil) -> Never {
+        // A file-size limit makes write(2) fail with EFBIG (a clean error) instead of killing.
+        signal(SIGXFSZ, SIG_IGN)
+        var code: Int32 = 0
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            code = exitCode(for: error).rawValue
+            let text = fullMessage(for: error)
+            if !text.isEmpty { code == 0 ? Console.write(text + "\n") : Console.note(text) }
+        }
+        if let f = Console.failure {
+            let name = f.fd == 1 ? "standard output" : "standard error"
+            if f.fd == 1 { Console.error("\(name): cannot write: \(String(cString: strerror(f.code)))") }
+            Glibc.exit(code == 0 ? 1 : code)
+        }
+        Glibc.exit(code)
+    }
 }

@@ -65,9 +65,9 @@ struct Convert: ParsableCommand {
             var options = ConvertOptions(format: format, channels: channels, height: height, width: width,
                                          resize: resize, skipBadFiles: skipBad, split: split)
             if let p = parents {
-                options.parents = fileExists(p) ? try ParentSpec.load(mappingFile: p) : try ParentSpec.parse(p)
+                options.parents = InputFile.isRegular(p) ? try ParentSpec.load(mappingFile: p) : try ParentSpec.parse(p)
             }
-            let writer = try DatasetWriter(path: output)
+            let writer = try DatasetWriter(path: output, inputs: inputs)
             let bar = ProgressBar("converting")
             let summary: ConversionSummary
             do {

@@ -43,7 +43,7 @@ struct Montage: ParsableCommand {
     func run() throws {
         try reportingErrors {
             threadOptions.apply()
-            try requireFile(model)
+            try OutputFile.check(output, inputs: [model, data])
             let m = try ModelFile.load(model)
             let (set, _) = try DatasetLoader.split(split, of: data, for: m)
             let bar = ProgressBar("scoring")
@@ -94,6 +94,6 @@ struct Montage: ParsableCommand {
                 }
             }
         }
-        try PNGEncoder.write(path: output, width: width, height: height, channels: ch, pixels: canvas)
+        try PNGEncoder.write(path: output, width: width, height: height, channels: ch, pixels: canvas, inputs: [model, data])
     }
 }

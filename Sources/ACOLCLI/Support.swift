@@ -27,11 +27,32 @@ enum Console {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
-    static func error(_ s: String) { FileHandle.standardError.write(Data(("acol: error: " + s + "\n").utf8)) }
-    static func warn(_ s: String) { FileHandle.standardError.write(Data(("acol: warning: " + s + "\n").utf8)) }
-    static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-    static func out(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    static func error(_ s: String) { writeAll(2, "acol: error: " + s + "\n") }
+    static func warn(_ s: String) { writeAll(2, "acol: warning: " + s + "\n") }
+    static func note(_ s: String) { writeAll(2, s + "\n") }
+    static func out(_ s: String) { write(s + "\n") }
+    /// Text to standard output as it is.
+    static func write(_ s: String) { writeAll(1, s) }
+
+    /// The first failed write to standard output or error (errno), if any: the command then ends
+    /// with exit code 1 and a message, instead of trapping (`ACOLCommand.runMain`).
+    nonisolated(unsafe) static var failure: (fd: Int32, code: Int32)?
+
+    private static func writeAll(_ fd: Int32, _ s: String) {
+        if failure?.fd == fd { return }
+        var t = s
+        t.withUTF8 { b in
+            var off = 0
+            while off < b.count {
+                let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if failure == nil { failure = (fd, errno) }
+                    return
+                }
+                off += n
+            }
+        }
     }
 }
 

@@ -130,6 +130,10 @@ struct Train: ParsableCommand {
     func train() throws {
         let threads = threadOptions.apply()
         let started = Date()
+        // Outputs are checked before any work: not the data set, not each other, not special files.
+        let otherOutputs = log.map { [$0] } ?? []
+        try OutputFile.check(output, inputs: [data], otherOutputs: otherOutputs)
+        let logFile = try log.map { try OutputFile($0, inputs: [data], otherOutputs: [output]) }
         if !quiet { Console.note("reading \(data)") }
         let prepared = try DatasetLoader.load(data, parents: try parentSource(parents))
         guard var trainSet = prepared.trainingSplit else {
@@ -164,12 +168,7 @@ struct Train: ParsableCommand {
         if !quiet {
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }
-        var logHandle: FileHandle?
-        if let log {
-            guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CLIError.file(log, "cannot be created") }
-            logHandle = FileHandle(forWritingAtPath: log)
-        }
-        defer { try? logHandle?.close() }
+        var logError: Error?
         var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)
         var epoch = 1
         try trainer.fit(train: trainSet, test: testSet, fineNames: prepared.fineNames, onBatch: { done, total in
@@ -177,14 +176,19 @@ struct Train: ParsableCommand {
         }, onEpoch: { r in
             bar.finish()
             if !quiet { Console.out(epochLine(r, of: epochs)) }
-            if let h = logHandle, let line = try? jsonText(EpochLog(r), pretty: false) {
-                h.write(Data((line + "\n").utf8))
+            if let logFile, logError == nil {
+                do { try logFile.write(try jsonText(r, pretty: false) + "\n") } catch {
+                    logError = error
+                    trainer.stopRequested = true
+                }
             }
             epoch += 1
             bar = ProgressBar("epoch \(epoch)/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)
         })
         bar.finish()
-        try ModelFile.save(model, to: output, creator: "acol \(ACOLCommand.version)")
+        if let logError { throw logError }
+        try ModelFile.save(model, to: output, creator: "acol \(ACOLCommand.version)", inputs: [data], otherOutputs: otherOutputs)
+        try logFile?.commit()
         let mapped = testSet?.fineLabels != nil ? "test" : "train"
         if !model.clusters.isEmpty && !quiet {
             Console.out("")
@@ -205,31 +209,6 @@ func epochLine(_ r: EpochRecord, of total: Int) -> String {
     }
     s += String(format: "  %.1fs", r.seconds)
     return s
-}
-
-/// An epoch as one JSON line of `--log`.
-struct EpochLog: Encodable {
-    var epoch: Int
-    var loss: Double
-    var parent_accuracy: Double
-    var affinity: Double
-    var balance: Double
-    var purity: Double?
-    var nmi: Double?
-    var hungarian_accuracy: Double?
-    var clusters_used: Int?
-    var test_parent_accuracy: Double?
-    var test_purity: Double?
-    var test_nmi: Double?
-    var test_hungarian_accuracy: Double?
-    var seconds: Double
-
-    init(_ r: EpochRecord) {
-        epoch = r.epoch; loss = r.loss; parent_accuracy = r.parentAccuracy; affinity = r.affinity
-        balance = r.balance; purity = r.purity; nmi = r.nmi; hungarian_accuracy = r.hungarianAccuracy
-        clusters_used = r.clustersUsed; test_parent_accuracy = r.testParentAccuracy; test_purity = r.testPurity
-        test_nmi = r.testNMI; test_hungarian_accuracy = r.testHungarianAccuracy; seconds = r.seconds
-    }
 }
 
 func clusterTable(_ clusters: [ClusterInfo], parentNames: [String]) -> String {

@@ -22,6 +22,13 @@ public protocol ImageSink: AnyObject {
     /// Adds images (with their labels, when known) to the current split.
     func append(_ batch: ImageSet) throws
     func endSplit() throws
+    /// Called with every file a conversion will read, before `begin`: a sink that writes a file
+    /// throws if that file is one of them.
+    func refuseInputs(_ files: [String]) throws
+}
+
+extension ImageSink {
+    public func refuseInputs(_ files: [String]) throws {}
 }
 
 /// An `ImageSink` that keeps everything in memory.

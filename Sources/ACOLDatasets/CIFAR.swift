@@ -92,6 +92,7 @@ final class CIFARSource: ImageSource {
     private(set) var coarse: [Int32]?
 
     var name: String { path }
+    var files: [String] { [path] }
     var expectedCount: Int { count }
 
     init(path: String, variant: DatasetFormat, classes: Int, coarseClasses: Int) throws {

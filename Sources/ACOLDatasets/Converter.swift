@@ -93,6 +93,8 @@ struct Target {
 protocol ImageSource: AnyObject {
     /// File(s) for messages and the description's source text.
     var name: String { get }
+    /// The files it reads.
+    var files: [String] { get }
     /// Number of images the headers announce (PNG: files found).
     var expectedCount: Int { get }
     /// Streams the images, converted to `target`, in batches of at most `batchSize` images,
@@ -165,6 +167,7 @@ public enum Converter {
             throw DatasetError.invalidOption("the images are \(plan.shape.height)x\(plan.shape.width); a size of \(target.shape.height)x\(target.shape.width) needs a resize mode (nearest or bilinear)")
         }
         let labels = LabelInfo(fineNames: fineNames, parentNames: parentNames, parentOfFine: parentOfFine)
+        try sink.refuseInputs(inputs + plan.splits.flatMap { $0.sources.flatMap(\.files) })
         try sink.begin(DatasetDescription(height: target.shape.height, width: target.shape.width,
                                           channels: target.shape.channels, labels: labels, source: plan.source))
         let total = plan.splits.reduce(0) { $0 + $1.sources.reduce(0) { $0 + $1.expectedCount } }

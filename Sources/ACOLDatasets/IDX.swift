@@ -86,6 +86,7 @@ final class IDXSource: ImageSource {
 
     var name: String { labelsPath.map { "\(imagesPath) + \($0)" } ?? imagesPath }
     var expectedCount: Int { header.itemCount }
+    var files: [String] { [imagesPath] + (labelsPath.map { [$0] } ?? []) }
 
     /// Checks both headers, the counts and every label (labels must be below `classes`).
     init(images: String, labels: String?, classes: Int) throws {

@@ -149,6 +149,7 @@ final class PNGListSource: ImageSource {
     let items: [(path: String, label: Int32)]
     let name: String
     var expectedCount: Int { items.count }
+    var files: [String] { items.map(\.path) }
 
     init(items: [(path: String, label: Int32)], name: String) { self.items = items; self.name = name }
 

@@ -225,6 +225,7 @@ final class SVHNSource: ImageSource {
     let count: Int
 
     var name: String { path }
+    var files: [String] { [path] }
     var expectedCount: Int { count }
 
     init(path: String) throws {

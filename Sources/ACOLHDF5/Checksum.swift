@@ -1,3 +1,4 @@
+internal import CZlib
 import Foundation
 
 /// A whole-file checksum kept in the HDF5 user block (the first 512 bytes, which HDF5 reserves
@@ -80,51 +81,19 @@ enum FileChecksum {
         let size = try h.seekToEnd()
         guard size >= offset else { return (size, 0) }
         try h.seek(toOffset: offset)
-        var crc: UInt32 = 0xFFFF_FFFF
+        var crc: UInt32 = 0
         while true {
             guard let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty else { break }
             crc = update(crc, chunk)
         }
-        return (size, crc ^ 0xFFFF_FFFF)
+        return (size, crc)
     }
 
-    /// Slicing-by-8 tables for the zlib CRC-32 (reflected polynomial 0xEDB88320).
-    private static let table: [UInt32] = {
-        var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
-        for i in 0..<256 {
-            var c = UInt32(i)
-            for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-            t[0][i] = c
+    /// zlib's CRC-32 (the checksum gzip and zlib.crc32 compute), continued from `crc`.
+    private static func update(_ crc: UInt32, _ data: Data) -> UInt32 {
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return crc }
+            return UInt32(crc32_z(UInt(crc), base.assumingMemoryBound(to: UInt8.self), raw.count))
         }
-        for i in 0..<256 {
-            for k in 1..<8 { t[k][i] = (t[k - 1][i] >> 8) ^ t[0][Int(t[k - 1][i] & 0xFF)] }
-        }
-        return t.flatMap { $0 }
-    }()
-
-    private static func update(_ start: UInt32, _ data: Data) -> UInt32 {
-        var crc = start
-        table.withUnsafeBufferPointer { tp in
-            let t = tp.baseAddress!
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                guard let base = raw.baseAddress else { return }
-                var p = base.assumingMemoryBound(to: UInt8.self)
-                var n = raw.count
-                while n >= 8 {
-                    let lo = crc ^ (UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24)
-                    let hi = UInt32(p[4]) | UInt32(p[5]) << 8 | UInt32(p[6]) << 16 | UInt32(p[7]) << 24
-                    crc = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
-                        ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
-                        ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
-                        ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[0 * 256 + Int(hi >> 24)]
-                    p += 8; n -= 8
-                }
-                while n > 0 {
-                    crc = t[Int((crc ^ UInt32(p[0])) & 0xFF)] ^ (crc >> 8)
-                    p += 1; n -= 1
-                }
-            }
-        }
-        return crc
     }
 }

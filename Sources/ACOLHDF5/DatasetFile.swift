@@ -86,6 +86,16 @@ public final class DatasetWriter: ImageSink {
 
     deinit { abort() }
 
+    /// Throws (and aborts the file) when the data set's own path is one of `files`.
+    public func refuseInputs(_ files: [String]) throws {
+        do {
+            try OutputFile.check(path, inputs: files)
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
     /// Runs `body`; any error aborts the whole file.
     private func guarded(_ body: () throws -> Void) throws {
         try H5Library.run {

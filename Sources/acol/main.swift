@@ -3,4 +3,4 @@ import ACOLCLI
 
 // OpenBLAS picks its kernels when it loads; on CPUs it does not know, start again with good ones.
 BLASInfo.relaunchWithTunedKernelsIfNeeded()
-ACOLCommand.main()
+ACOLCommand.runMain()
