@@ -1,4 +1,5 @@
 import ArgumentParser
+import ACOLData
 import Foundation
 import ACOL
 
@@ -25,6 +26,7 @@ public struct ACOLCommand: ParsableCommand {
     public static func runMain(_ arguments: [String]? = nil) -> Never {
         // A file-size limit makes write(2) fail with EFBIG (a clean error) instead of killing.
         signal(SIGXFSZ, SIG_IGN)
+        TemporaryFiles.unblockInterrupts()
         var code: Int32 = 0
         do {
             var command = try parseAsRoot(arguments)

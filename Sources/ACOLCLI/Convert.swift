@@ -56,8 +56,8 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         if let c = channels, !(1...4).contains(c) { throw ValidationError("--channels must be 1, 2, 3 or 4") }
-        if let h = height, h < 1 { throw ValidationError("--height must be positive") }
-        if let w = width, w < 1 { throw ValidationError("--width must be positive") }
+        try OptionCheck.range("--height", height, 1...16_384)
+        try OptionCheck.range("--width", width, 1...16_384)
     }
 
     func run() throws {

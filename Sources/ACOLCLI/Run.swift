@@ -45,7 +45,7 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        try OptionCheck.range("--batch-size", batchSize, 1...65_536)
     }
 
     func run() throws {

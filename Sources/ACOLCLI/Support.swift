@@ -185,3 +185,24 @@ struct ThreadOptions: ParsableArguments {
         return n
     }
 }
+
+/// Bounds on option values, checked before anything is allocated (docs/cli.md lists them).
+enum OptionCheck {
+    /// Duplicates per parent.
+    static let maxK = 1_024
+
+    static func range(_ name: String, _ value: Int?, _ r: ClosedRange<Int>) throws {
+        guard let v = value else { return }
+        if !r.contains(v) { throw ValidationError("\(name) must be \(r.lowerBound)...\(r.upperBound), found \(v)") }
+    }
+
+    static func positive(_ name: String, _ value: Float?) throws {
+        guard let v = value else { return }
+        if !(v.isFinite && v > 0) { throw ValidationError("\(name) must be a finite number above 0, found \(v)") }
+    }
+
+    static func nonNegative(_ name: String, _ value: Float?) throws {
+        guard let v = value else { return }
+        if !(v.isFinite && v >= 0) { throw ValidationError("\(name) must be a finite number of 0 or more, found \(v)") }
+    }
+}

@@ -101,10 +101,16 @@ struct Train: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let k, k < 1 { throw ValidationError("-k must be at least 1") }
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if batchSize < 2 { throw ValidationError("--batch-size must be at least 2") }
-        if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
+        try OptionCheck.range("-k", k, 1...OptionCheck.maxK)
+        try OptionCheck.range("--epochs", epochs, 1...100_000)
+        try OptionCheck.range("--batch-size", batchSize, 2...65_536)
+        try OptionCheck.range("--limit", limit, 2...Int(Int32.max))
+        try OptionCheck.range("--hidden", hidden, 1...65_536)
+        try OptionCheck.range("--filters", filters, 1...4_096)
+        try OptionCheck.positive("--lr", lr)
+        try OptionCheck.nonNegative("--ca", ca)
+        try OptionCheck.nonNegative("--cb", cb)
+        try OptionCheck.nonNegative("--cf", cf)
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
         }
@@ -149,6 +155,7 @@ struct Train: ParsableCommand {
             if let m = perParent.max(), m > 0 { kk = m }
         }
         if np * kk < 2 { throw CLIError.option("parents x k must give at least 2 output nodes (have \(np) x \(kk))") }
+        if np * kk > 65_536 { throw CLIError.option("parents x k must give at most 65536 output nodes (have \(np) x \(kk))") }
         let d = prepared.description
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm, filters: filters, hidden: hidden,

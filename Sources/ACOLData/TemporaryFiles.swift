@@ -39,6 +39,15 @@ public enum TemporaryFiles {
     public static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT, SIGXFSZ]
 
     static func installHandlers() { _ = handlersInstalled }
+
+    /// Unblocks SIGINT, SIGTERM and SIGHUP in the calling thread (a process can inherit them
+    /// blocked from its parent, and would then never be interrupted). For executables' main.
+    public static func unblockInterrupts() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
 }
 
 private let registryLock = NSLock()

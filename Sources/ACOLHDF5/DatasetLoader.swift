@@ -53,7 +53,10 @@ public enum DatasetLoader {
         var parentOfFine = desc.labels.parentOfFine
 
         func relabel(_ mapping: ParentMapping) throws {
-            for (n, s) in out { out[n] = try s.withParents(mapping, source: "\(path) [\(n)]") }
+            for (n, var s) in out {
+                if s.count == 0 { s.coarseLabels = []; out[n] = s; continue }
+                out[n] = try s.withParents(mapping, source: "\(path) [\(n)]")
+            }
         }
 
         switch parents {
@@ -67,7 +70,7 @@ public enum DatasetLoader {
             parentOfFine = r.parentOfFine
             try relabel(ParentMapping(parentNames: parentNames, parentOfFine: parentOfFine))
         case .file:
-            if out.values.contains(where: { $0.coarseLabels == nil }) {
+            if out.values.contains(where: { $0.coarseLabels == nil && $0.count > 0 }) {
                 guard !parentOfFine.isEmpty else {
                     throw DataError.badInput(path: path, expected: "parent labels (give --parents, e.g. --parents 0-4,5-9, or --parents none to cluster without them)",
                                              found: "none in the data set")
@@ -95,6 +98,9 @@ public enum DatasetLoader {
             throw DataError.badInput(path: path, expected: "a split '\(chosen)'", found: "splits \(names.joined(separator: ", "))")
         }
         var set = try reader.read(split: chosen)
+        guard set.count > 0 else {
+            throw DataError.badInput(path: path, expected: "images in the split '\(chosen)'", found: "none")
+        }
         let p = model.preprocessing
         guard set.height == p.height, set.width == p.width, set.channels == p.channels else {
             throw DataError.badInput(path: path, expected: "images of \(p.height)x\(p.width)x\(p.channels) (as the model takes)",

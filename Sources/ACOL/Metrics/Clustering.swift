@@ -22,6 +22,11 @@ public enum ClusterMetrics {
     /// Best one-to-one mapping of clusters to labels (Hungarian algorithm on the contingency
     /// table, padded to a square): matched examples / m.
     public static func hungarianAccuracy(_ table: [[Int]]) -> Double {
+        // Empty rows and columns change nothing in the best matching: leave them out, so that
+        // sparse label values (a label of 40,000 among ten) cost nothing.
+        let rows = table.filter { $0.contains { $0 > 0 } }
+        let cols = (0..<(table.first?.count ?? 0)).filter { j in rows.contains { $0[j] > 0 } }
+        let table = rows.map { r in cols.map { r[$0] } }
         let total = table.reduce(0) { $0 + $1.reduce(0, +) }
         guard total > 0, let classes = table.first?.count else { return 0 }
         let n = max(table.count, classes)
@@ -101,16 +106,28 @@ public enum ClusterMetrics {
         table.filter { $0.reduce(0, +) > 0 }.count
     }
 
-    /// Per-node mapping: size, majority fine label, its count and share.
-    public static func mapping(_ table: [[Int]], head: ACOLHeadSpec, fineNames: [String]) -> [ClusterInfo] {
+    /// The contingency table over the label values that occur (sorted), not over 0...max label:
+    /// column c counts label `values[c]`. Memory is clusters x distinct labels.
+    public static func compactContingency(assignments: [Int], labels: [Int32], clusters: Int) -> (table: [[Int]], values: [Int]) {
+        let values = Array(Set(labels.map { Int($0) })).sorted()
+        let column = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+        var t = [[Int]](repeating: [Int](repeating: 0, count: values.count), count: clusters)
+        for (a, l) in zip(assignments, labels) where a >= 0 && a < clusters { t[a][column[Int(l)]!] += 1 }
+        return (t, values)
+    }
+
+    /// Per-node mapping: size, majority fine label, its count and share. `labelValues[c]` is the
+    /// label of column c (default: c).
+    public static func mapping(_ table: [[Int]], head: ACOLHeadSpec, fineNames: [String], labelValues: [Int]? = nil) -> [ClusterInfo] {
         table.enumerated().map { (node, row) in
             let count = row.reduce(0, +)
             var best: Int? = nil
             if count > 0 { best = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) } }
             let mc = best.map { row[$0] } ?? 0
+            if let labelValues, let b = best { best = labelValues[b] }
             return ClusterInfo(node: node, parent: head.parent(ofNode: node), duplicate: head.duplicate(ofNode: node),
                                count: count, fineLabel: best,
-                               fineName: best.flatMap { $0 < fineNames.count ? fineNames[$0] : nil },
+                               fineName: best.flatMap { $0 >= 0 && $0 < fineNames.count ? fineNames[$0] : nil },
                                majorityCount: mc, share: count > 0 ? Double(mc) / Double(count) : 0)
         }
     }

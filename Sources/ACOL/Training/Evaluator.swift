@@ -46,17 +46,16 @@ public enum Evaluator {
 
     static func score(assignments: [Int], confidences: [Float], set: ImageSet, head: ACOLHeadSpec,
                       fineNames: [String], parentCorrect: Int?) -> Evaluation {
-        let classes = max(fineNames.count, Int((set.fineLabels?.max() ?? -1)) + 1)
         var purity: Double?, hung: Double?, nmi: Double?
         var clusters: [ClusterInfo]
         var used: Int
-        if let fine = set.fineLabels, classes > 0 {
-            let t = ClusterMetrics.contingency(assignments: assignments, labels: fine, clusters: head.nodes, classes: classes)
+        if let fine = set.fineLabels, !fine.isEmpty {
+            let (t, values) = ClusterMetrics.compactContingency(assignments: assignments, labels: fine, clusters: head.nodes)
             purity = ClusterMetrics.purity(t)
             hung = ClusterMetrics.hungarianAccuracy(t)
             nmi = ClusterMetrics.nmi(t)
             used = ClusterMetrics.clustersUsed(t)
-            clusters = ClusterMetrics.mapping(t, head: head, fineNames: fineNames)
+            clusters = ClusterMetrics.mapping(t, head: head, fineNames: fineNames, labelValues: values)
         } else {
             var counts = [Int](repeating: 0, count: head.nodes)
             for a in assignments { counts[a] += 1 }

@@ -38,6 +38,9 @@ public final class Trainer {
             throw ACOLError.invalidData("\(name): images are \(set.height)x\(set.width)x\(set.channels), the model takes \(p.height)x\(p.width)x\(p.channels)")
         }
         guard set.count > 0 else { throw ACOLError.invalidData("\(name) has no images") }
+        if name == "training set" && set.count < 2 {
+            throw ACOLError.invalidData("\(name) has \(set.count) image, expected at least 2 (a training step needs a batch of two or more)")
+        }
         if model.head.parents > 1 {
             guard let c = set.coarseLabels else {
                 throw ACOLError.invalidData("\(name) has no coarse (parent) labels and the model has \(model.head.parents) parents")
@@ -86,9 +89,8 @@ public final class Trainer {
                               parentAccuracy: head.parents > 1 ? Double(correct) / Double(max(seen, 1)) : 1,
                               affinity: affSum / Double(max(batches, 1)), balance: balSum / Double(max(batches, 1)),
                               seconds: 0)
-        if let fine = train.fineLabels {
-            let classes = Int(fine.max() ?? 0) + 1
-            let t = ClusterMetrics.contingency(assignments: assignments, labels: fine, clusters: head.nodes, classes: classes)
+        if let fine = train.fineLabels, !fine.isEmpty {
+            let t = ClusterMetrics.compactContingency(assignments: assignments, labels: fine, clusters: head.nodes).table
             rec.purity = ClusterMetrics.purity(t)
             rec.nmi = ClusterMetrics.nmi(t)
             rec.hungarianAccuracy = ClusterMetrics.hungarianAccuracy(t)

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import ACOL
+import ACOLDatasets
+import ACOLHDF5
+
+/// Issue 9's classes of defects, end to end through the `acol` binary: nothing an option, an
+/// output path or a fault does may destroy an input, crash or hang.
+@Suite("reliability")
+struct ReliabilityTests {
+    /// The bytes of every file in `paths`, to show that a refused command changed nothing.
+    func snapshot(_ paths: [String]) -> [Data?] { paths.map { FileManager.default.contents(atPath: $0) } }
+
+    @Test func outputsThatAreInputsAreRefusedAndNothingIsLost() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let data = dir.path("d.h5"), model = dir.path("m.h5")
+        try FileManager.default.copyItem(atPath: f.data, toPath: data)
+        try FileManager.default.copyItem(atPath: f.model, toPath: model)
+        let before = snapshot([data, model])
+        let png = CLI.repoRoot.appendingPathComponent("Fixtures/mnist-png").path
+        let pngFile = png + "/000-digit7.png"
+        let pngBefore = snapshot([pngFile])
+        let commands: [[String]] = [
+            ["train", data, "-o", data, "--arch", "mlp", "--epochs", "1"],
+            ["train", data, "-o", dir.path("new.h5"), "--log", data, "--arch", "mlp", "--epochs", "1"],
+            ["train", data, "-o", dir.path("new.h5"), "--log", dir.path("new.h5"), "--arch", "mlp", "--epochs", "1"],
+            ["run", model, png, "-o", model],
+            ["run", model, png, "-o", pngFile],
+            ["montage", model, data, "-o", model],
+            ["montage", model, data, "-o", data],
+            ["convert", CLI.mnistFixture, "-o", CLI.mnistFixture + "/t10k-labels-idx1-ubyte.gz"],
+        ]
+        for c in commands {
+            let r = try CLI.run(c, in: dir.url)
+            #expect(r.status == 1, "\(c): \(r.stderr)")
+            #expect(r.stderr.contains("cannot be an output"), "\(c): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(c): one line, got \(r.stderr)")
+        }
+        #expect(snapshot([data, model]) == before)
+        #expect(snapshot([pngFile]) == pngBefore)
+        #expect(Set(dir.files) == ["d.h5", "m.h5"])   // no temporaries, no new files
+        let gz = CLI.mnistFixture + "/t10k-labels-idx1-ubyte.gz"
+        #expect(try Data(contentsOf: URL(fileURLWithPath: gz)).count > 0)
+    }
+
+    @Test func specialFilesAreNeverReplaced() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let fifo = dir.path("pipe")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for c in [["run", f.model, CLI.repoRoot.appendingPathComponent("Fixtures/mnist-png").path, "-o", fifo],
+                  ["run", f.model, CLI.repoRoot.appendingPathComponent("Fixtures/mnist-png").path, "-o", "/dev/null"],
+                  ["montage", f.model, f.data, "-o", fifo]] {
+            let r = try CLI.run(c, in: dir.url)
+            #expect(r.status == 1, "\(c)")
+            #expect(r.stderr.contains("not a regular file"), "\(c): \(r.stderr)")
+        }
+        var st = stat()
+        #expect(stat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+        #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+    }
+
+    @Test func absurdOptionValuesAreUsageErrors() throws {
+        let dir = try TempDir()
+        let cases: [[String]] = [
+            ["train", "d.h5", "-o", "m.h5", "--batch-size", "9223372036854775807"],
+            ["train", "d.h5", "-o", "m.h5", "-k", "4611686018427387904"],
+            ["train", "d.h5", "-o", "m.h5", "-k", "100000"],
+            ["train", "d.h5", "-o", "m.h5", "--hidden", "1000000000000"],
+            ["train", "d.h5", "-o", "m.h5", "--filters", "1000000000"],
+            ["train", "d.h5", "-o", "m.h5", "--lr", "nan"],
+            ["train", "d.h5", "-o", "m.h5", "--ca", "nan"],
+            ["train", "d.h5", "-o", "m.h5", "--cb=-1"],
+            ["train", "d.h5", "-o", "m.h5", "--threads", "0"],
+            ["eval", "m.h5", "d.h5", "--threads", "0"],
+            ["montage", "m.h5", "d.h5", "-o", "x.png", "--threads", "100000"],
+            ["run", "m.h5", "x", "--batch-size", "0"],
+            ["convert", "x", "-o", "d.h5", "--height", "16385"],
+        ]
+        for c in cases {
+            let r = try CLI.run(c, in: dir.url)
+            #expect(r.status == 64, "\(c): status \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("must be"), "\(c): \(r.stderr)")
+        }
+    }
+
+    @Test func aFailedWriteToStandardOutputIsACleanError() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["inspect", f.model]
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit)
+        #expect(p.terminationStatus == 1)
+        #expect(text.contains("standard output: cannot write"))
+    }
+
+    @Test func runGivesEveryFileARowAndQuotesCarriageReturns() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let src = CLI.repoRoot.appendingPathComponent("Fixtures/mnist-png/000-digit7.png").path
+        try FileManager.default.createDirectory(atPath: dir.path("pngs"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: src, toPath: dir.path("pngs/a\rb.png"))
+        try FileManager.default.copyItem(atPath: src, toPath: dir.path("pngs/ok.png"))
+        #expect(mkfifo(dir.path("pngs/fifo.png"), 0o644) == 0)
+        // A name that is not UTF-8.
+        let bad = dir.path("pngs") + "/bad-\u{FF}.png"
+        _ = bad
+        let raw: [UInt8] = Array((dir.path("pngs") + "/bad-").utf8) + [0xFF, 0xFE] + Array(".png".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { open($0, O_WRONLY | O_CREAT, 0o644) } }
+        #expect(fd >= 0); close(fd)
+        let r = try CLI.run(["run", f.model, "pngs", "-o", "out.csv"], in: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+        let csv = try String(contentsOfFile: dir.path("out.csv"), encoding: .utf8)
+        #expect(csv.contains("\"pngs/a\rb.png\","))
+        let rows = csv.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(rows.count == 1 + 4, "header + one row per file: \(csv)")
+        #expect(csv.contains("pngs/fifo.png,,,,,,,"))
+        #expect(csv.contains("not valid UTF-8"))
+        #expect(r.stderr.contains("4 images, 2 errors"))
+    }
+
+    @Test func degenerateDataIsRefused() throws {
+        let dir = try TempDir()
+        // One training image: no step can be taken, so no model is saved.
+        var set = ImageSet(count: 1, height: 8, width: 8, channels: 1, pixels: [UInt8](repeating: 9, count: 64),
+                           fineLabels: [0], coarseLabels: [0])
+        let w = try DatasetWriter(path: dir.path("one.h5"))
+        try w.begin(DatasetDescription(height: 8, width: 8, channels: 1,
+                                       labels: LabelInfo(fineNames: ["a", "b"], parentNames: ["p", "q"], parentOfFine: [0, 1]), source: "test"))
+        try w.beginSplit("train", expectedCount: 1)
+        try w.append(set)
+        try w.endSplit()
+        set.count = 0; set.pixels = []; set.fineLabels = []; set.coarseLabels = []
+        try w.beginSplit("test", expectedCount: 0)
+        try w.endSplit()
+        try w.finish()
+        let t = try CLI.run(["train", "one.h5", "-o", "m.h5", "--arch", "mlp", "--hidden", "8", "--epochs", "1", "-k", "2"], in: dir.url)
+        #expect(t.status == 1)
+        #expect(t.stderr.contains("at least 2"), "\(t.stderr)")
+        #expect(!dir.files.contains("m.h5"))
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func temporaryFilesGoWhenTheProcessIsInterrupted(_ sig: Int32) throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["train", f.data, "-o", dir.path("m.h5"), "--log", dir.path("log.jsonl"),
+                       "--arch", "mlp", "--hidden", "64", "--epochs", "1000", "--quiet", "--threads", "1"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // The log's temporary file exists from the start.
+        var waited = 0
+        while !dir.files.contains(where: { $0.contains(".acol-tmp-") }) && waited < 30_000 { usleep(10_000); waited += 10 }
+        #expect(dir.files.contains { $0.contains(".acol-tmp-") })
+        kill(p.processIdentifier, sig)
+        var left = 20_000
+        while p.isRunning && left > 0 { usleep(10_000); left -= 10 }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); Issue.record("still running 20 s after the signal") }
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(dir.files.isEmpty, "left: \(dir.files)")
+    }
+}
