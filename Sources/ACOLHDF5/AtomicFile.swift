@@ -1,4 +1,3 @@
-internal import CHDF5
 import ACOLData
 import Foundation
 

@@ -227,7 +227,6 @@ enum H5 {
 
 // MARK: - Files
 
-enum H5FileMode { case readOnly, createExclusive }
 
 extension H5ID {
     static func openFile(_ path: String) throws -> H5ID {

@@ -1,4 +1,3 @@
-internal import CHDF5
 @_exported import ACOLData
 import ACOL
 import Foundation

@@ -9,12 +9,12 @@ extension HDF5Tests {
             let dir = TempDir()
             let model = try makeModel()
             let images = makeImages(count: 20)
-            let before = inferenceLogits(model, images)
+            let before = model.logits(images).data
             let path = dir.file("model.h5")
             try ModelFile.save(model, to: path)
             #expect(dir.contents() == ["model.h5"])
             let loaded = try ModelFile.load(path)
-            let after = inferenceLogits(loaded, images)
+            let after = loaded.logits(images).data
             #expect(before.count == 20 * 6)
             #expect(before.map(\.bitPattern) == after.map(\.bitPattern))
             #expect(loaded.network.spec == model.network.spec)
@@ -98,7 +98,7 @@ extension HDF5Tests {
             let pixels = (ref["images"] as! [Int]).map { UInt8($0) }
             let images = ImageSet(count: ref["count"] as! Int, height: 8, width: 8, channels: 1, pixels: pixels)
             let expected = (ref["logits"] as! [Double]).map { Float($0) }
-            let got = inferenceLogits(model, images)
+            let got = model.logits(images).data
             #expect(got.count == expected.count)
             for (g, e) in zip(got, expected) { #expect(abs(g - e) <= 1e-4 * max(1, abs(e)), "\(g) vs \(e)") }
             #expect(model.parentNames == ["small", "large"])

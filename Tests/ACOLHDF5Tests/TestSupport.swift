@@ -100,22 +100,3 @@ func expectHDF5Error(_ body: () throws -> Void, sourceLocation: SourceLocation =
     }
     return nil
 }
-
-/// Z for `set`, as `ACOLModel.logits` computes it, but with the body layers run in training mode.
-///
-/// Work-around: `MaxPool2D.forward(training: false)` writes its argmax through the base address
-/// of an empty array (Sources/ACOL/Layers/Simple.swift), which corrupts the heap and crashes
-/// later. The body layers used in these tests (conv, relu, max-pool, flatten, dense) compute the
-/// same values in both modes; the head's BatchNorm runs in inference mode (running statistics).
-/// Replace with `model.logits(set)` once the core is fixed.
-func inferenceLogits(_ model: ACOLModel, _ set: ImageSet) -> [Float] {
-    var rng = SeededGenerator(seed: 0)
-    var h = set.tensor(0..<set.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
-    for l in model.network.layers {
-        precondition(l.spec.type != .dropout && l.spec.type != .batchNorm, "inferenceLogits: body layers must not depend on the mode")
-        h = l.forward(h, training: true, rng: &rng)
-    }
-    var g = h.reshaped([h.rows, h.columns])
-    if let bn = model.network.headNorm { g = bn.forward(g, training: false, rng: &rng) }
-    return model.network.headDense.forward(g, training: false, rng: &rng).data
-}
