@@ -2,7 +2,8 @@
 // acol: ACOL (auto-clustering output layer) networks in Swift, on the CPU.
 //
 // Layers, from the bottom up (see docs/architecture.md):
-//   CBLAS, CHDF5, CPNG, CZlib   system-library shims (module map + shim header only)
+//   CBLAS, CHDF5, CPNG, CZlib,  system-library shims (module map + shim header only)
+//   CNettle
 //   ACOLData                     data types (images, labels, sinks), parent specs and relabelling,
 //                                input checks and the one atomic output helper
 //   ACOL                         tensors, layers, ACOL head, GAR, optimisers, training, metrics
@@ -32,6 +33,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CNettle", path: "Sources/CNettle", pkgConfig: "nettle",
+                       providers: [.apt(["nettle-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
@@ -39,7 +42,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "ACOL", dependencies: ["ACOLData", "CBLAS"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "ACOLHDF5", dependencies: ["ACOLData", "ACOL", "CHDF5", "CZlib"],
+        .target(name: "ACOLHDF5", dependencies: ["ACOLData", "ACOL", "CHDF5", "CZlib", "CNettle"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "ACOLDatasets", dependencies: ["ACOLData", "CPNG", "CZlib"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),

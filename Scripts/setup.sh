@@ -2,7 +2,7 @@
 # Installs the system libraries acol builds against, when they are missing (Debian/Ubuntu).
 set -euo pipefail
 need=()
-for p in libopenblas-dev libhdf5-dev libpng-dev zlib1g-dev pkg-config; do
+for p in libopenblas-dev libhdf5-dev libpng-dev zlib1g-dev nettle-dev pkg-config; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -115,3 +115,19 @@ extension HDF5Tests {
         }
     }
 }
+
+@Suite struct DigestTests {
+    @Test func sha256MatchesTheStandardVectors() throws {
+        var d = SHA256Digest()
+        #expect(d.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        var e = SHA256Digest()
+        e.update(Data("abc".utf8))
+        #expect(e.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // Fed in pieces across a block boundary.
+        let text = Data(String(repeating: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", count: 3).utf8)
+        var f = SHA256Digest(), g = SHA256Digest()
+        f.update(text)
+        g.update(text.prefix(61)); g.update(text.dropFirst(61))
+        #expect(f.hex() == g.hex())
+    }
+}
