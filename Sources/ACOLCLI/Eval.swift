@@ -35,19 +35,7 @@ struct Eval: ParsableCommand {
             try requireFile(model)
             let m = try ModelFile.load(model)
             let result = try evaluate(m)
-            if json {
-                Console.out(try jsonText(result.report))
-            } else {
-                let r = result.report
-                Console.out("\(model) on \(data) [\(r.split), \(r.images) images]")
-                Console.out("parent accuracy     \(fmt(r.parent_accuracy))")
-                Console.out("purity              \(fmt(r.purity))")
-                Console.out("hungarian accuracy  \(fmt(r.hungarian_accuracy))")
-                Console.out("nmi                 \(fmt(r.nmi))")
-                Console.out("clusters used       \(r.clusters_used) of \(r.clusters.count)")
-                Console.out("")
-                Console.out(clusterTable(result.evaluation.clusters, parentNames: m.parentNames))
-            }
+            printEvaluation(result.report, result.evaluation, title: "\(model) on \(data)", parentNames: m.parentNames, json: json)
         }
     }
 
@@ -60,6 +48,22 @@ struct Eval: ParsableCommand {
         bar.finish()
         return Result(report: EvalReport(split: splitName, ev: ev), evaluation: ev)
     }
+}
+
+/// Scores as text (summary lines, then the cluster table) or as one JSON object.
+func printEvaluation(_ r: EvalReport, _ ev: Evaluation, title: String, parentNames: [String], json: Bool) {
+    if json {
+        Console.out((try? jsonText(r)) ?? "{}")
+        return
+    }
+    Console.out("\(title) [\(r.split), \(r.images) images]")
+    Console.out("parent accuracy     \(fmt(r.parent_accuracy))")
+    Console.out("purity              \(fmt(r.purity))")
+    Console.out("hungarian accuracy  \(fmt(r.hungarian_accuracy))")
+    Console.out("nmi                 \(fmt(r.nmi))")
+    Console.out("clusters used       \(r.clusters_used) of \(r.clusters.count)")
+    Console.out("")
+    Console.out(clusterTable(ev.clusters, parentNames: parentNames))
 }
 
 struct EvalReport: Encodable {

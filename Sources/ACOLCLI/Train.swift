@@ -120,6 +120,14 @@ struct Train: ParsableCommand {
         try reportingErrors { try train() }
     }
 
+    /// k when -k is not given: the most fine classes any parent has, else the recipe's.
+    static func defaultK(parents np: Int, parentOfFine: [Int]) -> Int {
+        var perParent = [Int](repeating: 0, count: max(np, 1))
+        for p in parentOfFine where p >= 0 && p < np { perParent[p] += 1 }
+        if let m = perParent.max(), m > 0 { return m }
+        return Recipe.k
+    }
+
     /// GAR as the options say (the library's `GARConfig()` when none is given).
     var garConfig: GARConfig {
         GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
@@ -148,12 +156,7 @@ struct Train: ParsableCommand {
         if let limit, limit < trainSet.count { trainSet = trainSet.subset(Array(0..<limit)) }
         let testSet = prepared.splits["test"]
         let np = prepared.parentNames.count
-        var kk = k ?? Recipe.k
-        if k == nil, !prepared.parentOfFine.isEmpty {
-            var perParent = [Int](repeating: 0, count: np)
-            for p in prepared.parentOfFine where p >= 0 && p < np { perParent[p] += 1 }
-            if let m = perParent.max(), m > 0 { kk = m }
-        }
+        let kk = k ?? Train.defaultK(parents: np, parentOfFine: prepared.parentOfFine)
         if np * kk < 2 { throw CLIError.option("parents x k must give at least 2 output nodes (have \(np) x \(kk))") }
         if np * kk > 65_536 { throw CLIError.option("parents x k must give at most 65536 output nodes (have \(np) x \(kk))") }
         let d = prepared.description

@@ -1,0 +1,77 @@
+import ArgumentParser
+import ACOL
+import ACOLHDF5
+import Foundation
+
+enum BaselineMethod: String, ExpressibleByArgument, CaseIterable { case kmeans }
+
+struct Baseline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a baseline on a data set with the metrics of 'acol eval': what a network has to beat.",
+        discussion: """
+        kmeans: k-means (k-means++ seeding, the restart of lowest inertia kept) inside each parent \
+        on the raw pixels scaled to [0, 1], fitted on the training split and scored on the test \
+        split; cluster c of parent p is reported as cluster c * n_p + p, as an ACOL head numbers \
+        its nodes. k and the parents follow the rules of 'acol train', so the two compare directly.
+
+        Examples:
+          acol baseline kmeans mnist.h5
+          acol baseline kmeans fashion.h5 -k 5 --json
+        """)
+
+    @Argument(help: "The baseline: kmeans.")
+    var method: BaselineMethod
+
+    @Argument(help: "The data-set file.")
+    var data: String
+
+    @Option(name: .customShort("k"), help: "Clusters per parent (default: as 'acol train' chooses).")
+    var k: Int?
+
+    @Option(help: "Parents when the data set has none, or to replace its own (as for 'acol train').")
+    var parents: String?
+
+    @Option(help: "The split to fit on.")
+    var fitSplit: String = "train"
+
+    @Option(help: "The split to score (default: test when present, else the fitting split).")
+    var split: String?
+
+    @Option(help: "k-means restarts per parent (the one of lowest inertia is kept).")
+    var restarts: Int = 4
+
+    @Option(help: "Random seed of the k-means++ seeding.")
+    var seed: UInt64 = 1
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        try OptionCheck.range("-k", k, 1...OptionCheck.maxK)
+        try OptionCheck.range("--restarts", restarts, 1...100)
+    }
+
+    func run() throws {
+        try reportingErrors {
+            threadOptions.apply()
+            let d = try DatasetLoader.load(data, parents: try parentSource(parents))
+            guard let fit = d.splits[fitSplit] else {
+                throw CLIError.file(data, "has no split '\(fitSplit)' (it has: \(d.splitOrder.joined(separator: ", ")))")
+            }
+            let scoreName = split ?? (d.splits["test"] != nil ? "test" : fitSplit)
+            guard let score = d.splits[scoreName] else {
+                throw CLIError.file(data, "has no split '\(scoreName)' (it has: \(d.splitOrder.joined(separator: ", ")))")
+            }
+            guard fit.count > 0, score.count > 0 else { throw CLIError.file(data, "the splits to fit and score must have images") }
+            let np = d.parentNames.count
+            let kk = k ?? Train.defaultK(parents: np, parentOfFine: d.parentOfFine)
+            let ev = try KMeansBaseline.evaluate(fit: fit, score: score, parents: np, k: kk, fineNames: d.fineNames,
+                                                 options: KMeans.Options(restarts: restarts, seed: seed))
+            printEvaluation(EvalReport(split: scoreName, ev: ev), ev,
+                            title: "k-means inside each parent (\(np) parents x \(kk), raw pixels) fitted on \(fitSplit) of \(data)",
+                            parentNames: d.parentNames, json: json)
+        }
+    }
+}
