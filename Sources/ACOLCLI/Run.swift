@@ -44,6 +44,9 @@ struct Run: ParsableCommand {
     @Flag(help: "No summary on standard error.")
     var quiet = false
 
+    @Option(help: "Run only shard I of N (1 <= I <= N) of the file list, e.g. 3/8, for job arrays; default: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set. The shards of one list are disjoint and together give every file once.")
+    var shard: Shard?
+
     func validate() throws {
         try OptionCheck.range("--batch-size", batchSize, 1...65_536)
     }
@@ -55,7 +58,11 @@ struct Run: ParsableCommand {
     func runModel() throws {
         let threads = threadOptions.apply()
         let m = try ModelFile.load(model)
-        let found = try PNGFiles.find(paths)
+        var found = try PNGFiles.find(paths)
+        if let s = try shard ?? Shard.fromEnvironment() {
+            found.files = s.slice(found.files)
+            found.problems = s.slice(found.problems)
+        }
         let files = found.files
         let p = m.preprocessing
         let started = Date()

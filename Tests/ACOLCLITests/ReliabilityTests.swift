@@ -176,4 +176,23 @@ struct ReliabilityTests {
         #expect(p.terminationReason == .uncaughtSignal)
         #expect(dir.files.isEmpty, "left: \(dir.files)")
     }
+
+    @Test func shardsPartitionTheFilesAndTogetherEqualTheWholeRun() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let png = CLI.repoRoot.appendingPathComponent("Fixtures/mnist-png").path
+        let whole = try CLI.run(["run", f.model, png, "--quiet"], in: dir.url)
+        #expect(whole.status == 0)
+        var union: [Substring] = []
+        for i in 1...3 {
+            let r = try CLI.run(["run", f.model, png, "--quiet", "--shard", "\(i)/3"], in: dir.url)
+            #expect(r.status == 0)
+            union += r.stdout.split(separator: "\n").dropFirst()
+        }
+        #expect(union == Array(whole.stdout.split(separator: "\n").dropFirst()))
+        #expect(union.count == 60)
+        let bad = try CLI.run(["run", f.model, png, "--shard", "4/3"], in: dir.url)
+        #expect(bad.status == 64)
+    }
 }
