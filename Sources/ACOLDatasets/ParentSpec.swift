@@ -53,6 +53,7 @@ public enum ParentSpec: Equatable, Sendable {
         }
         if t.lowercased() == "fashion" || t.lowercased() == "fashion-mnist" { return .fashionMNIST }
         var groups: [ParentGroup] = []
+        var total = 0   // classes in all groups, at most 1,000,000 (bounds the memory a spec takes)
         for part in t.split(separator: ",", omittingEmptySubsequences: false) {
             var body = Substring(part.trimmingCharacters(in: .whitespaces))
             var name: String?
@@ -70,6 +71,8 @@ public enum ParentSpec: Equatable, Sendable {
                     throw bad("expected a class number or a range a-b with a <= b, found '\(item)'")
                 }
                 guard b - a < 1_000_000 else { throw bad("range '\(item)' is too large") }
+                total += b - a + 1
+                guard total <= 1_000_000 else { throw bad("expected at most 1000000 classes in all groups, found more at '\(item)'") }
                 classes += Array(a...b)
             }
             groups.append(ParentGroup(classes: classes, name: name))

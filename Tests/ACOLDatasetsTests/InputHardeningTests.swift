@@ -308,4 +308,15 @@ func makeFIFO(_ path: String) throws {
             #expect(sink.split("train")?.count == 2 && summary.warnings.contains { $0.contains("palette index 15") })
         }
     }
+
+    // MARK: parent specs
+
+    @Test func aParentSpecIsBoundedInTotalNotOnlyPerRange() throws {
+        // each range below 10^6 classes, but 2000 of them asked for 2 x 10^9 Ints
+        let text = Array(repeating: "0-999999", count: 2000).joined(separator: "+")
+        #expect(throws: DatasetError.invalidParentSpec(source: "'\(text)'", reason: "expected at most 1000000 classes in all groups, found more at '0-999999'")) {
+            _ = try ParentSpec.parse(text)
+        }
+        #expect(try ParentSpec.parse("0-999999") == .groups([.init(classes: Array(0...999_999))]))
+    }
 }

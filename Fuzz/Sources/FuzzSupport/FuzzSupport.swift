@@ -5,13 +5,18 @@ import ACOLDatasets
 /// Helpers shared by the harnesses: the input bytes as a file (the readers take paths), and a
 /// sink that only touches what it is given.
 public enum Fuzz {
-    /// A private folder for this process, made once.
+    /// A private folder for this process, made once: in $ACOL_FUZZ_TMPDIR, else /dev/shm
+    /// (memory, so that writing each input costs no disk I/O), else the temporary folder.
     public static let dir: String = {
-        let d = NSTemporaryDirectory() + "acol-fuzz-\(getpid())"
+        let env = ProcessInfo.processInfo.environment["ACOL_FUZZ_TMPDIR"]
+        let base = env ?? (FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+        let d = (base.hasSuffix("/") ? base : base + "/") + "acol-fuzz-\(getpid())"
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "acol-fuzz-\(getpid())") }
+        removeAtExit = d
+        atexit { if let d = Fuzz.removeAtExit { try? FileManager.default.removeItem(atPath: d) } }
         return d
     }()
+    nonisolated(unsafe) static var removeAtExit: String?
 
     /// Writes `bytes` to `name` in the private folder (replacing it) and returns its path.
     @discardableResult
