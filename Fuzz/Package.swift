@@ -6,7 +6,8 @@
 // in this folder. Each target is an executable whose main is libFuzzer's.
 import PackageDescription
 
-let targets = ["fuzz-idx", "fuzz-cifar", "fuzz-mat", "fuzz-png", "fuzz-parentspec", "fuzz-mapping"]
+let targets = ["fuzz-idx", "fuzz-cifar", "fuzz-mat", "fuzz-png", "fuzz-parentspec", "fuzz-mapping",
+               "fuzz-dataset-h5", "fuzz-model-h5"]
 
 let package = Package(
     name: "acol-fuzz",
@@ -18,6 +19,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
     ] + targets.map { name in
         .executableTarget(name: name, dependencies: ["FuzzSupport", .product(name: "ACOLDatasets", package: "acol"),
+                                                     .product(name: "ACOLHDF5", package: "acol"),
                                                      .product(name: "ACOL", package: "acol")],
                           swiftSettings: [.swiftLanguageMode(.v5)])
     }

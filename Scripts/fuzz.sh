@@ -2,20 +2,22 @@
 # Builds the libFuzzer harnesses (Fuzz/, a separate package) and runs one target.
 #   Scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]
 #   Scripts/fuzz.sh all SECONDS          each target in turn, SECONDS each
-# Targets: idx cifar mat png parentspec mapping (docs/fuzzing.md).
+# Targets: idx cifar mat png parentspec mapping (the importers; `all` runs these), and
+# dataset-h5 model-h5 (the HDF5 readers; run them by name). See docs/fuzzing.md.
 # Seeds: Fuzz/corpus/TARGET (committed, never written); inputs found while fuzzing go to
 # Fuzz/.build/corpus/TARGET, crashes to Fuzz/.build/artifacts/TARGET/. Exit status: libFuzzer's
 # (0: no crash in the time given).
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
 targets=(idx cifar mat png parentspec mapping)
-if [ $# -lt 2 ]; then echo "usage: $0 TARGET|all SECONDS [libFuzzer options]  (targets: ${targets[*]})" >&2; exit 2; fi
+h5targets=(dataset-h5 model-h5)
+if [ $# -lt 2 ]; then echo "usage: $0 TARGET|all SECONDS [libFuzzer options]  (targets: ${targets[*]} ${h5targets[*]})" >&2; exit 2; fi
 target=$1 seconds=$2; shift 2
 if [ "$target" = all ]; then
     for t in "${targets[@]}"; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
-case " ${targets[*]} " in *" $target "*) ;; *) echo "unknown target '$target' (${targets[*]})" >&2; exit 2 ;; esac
+case " ${targets[*]} ${h5targets[*]} " in *" $target "*) ;; *) echo "unknown target '$target' (${targets[*]} ${h5targets[*]})" >&2; exit 2 ;; esac
 # libFuzzer and the sanitizers come with the Swift toolchain; lld links them (gold fails on
 # SwiftPM's --defsym main=<module>_main with the sanitizer runtimes).
 swift build -c release --toolset toolset-lld.json \
