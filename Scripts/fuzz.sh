@@ -8,13 +8,14 @@
 # Fuzz/.build/corpus/TARGET, crashes to Fuzz/.build/artifacts/TARGET/. Exit status: libFuzzer's
 # (0: no crash in the time given).
 set -euo pipefail
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/../Fuzz"
 targets=(idx cifar mat png parentspec mapping)
 h5targets=(dataset-h5 model-h5)
 if [ $# -lt 2 ]; then echo "usage: $0 TARGET|all SECONDS [libFuzzer options]  (targets: ${targets[*]} ${h5targets[*]})" >&2; exit 2; fi
 target=$1 seconds=$2; shift 2
 if [ "$target" = all ]; then
-    for t in "${targets[@]}"; do "$0" "$t" "$seconds" "$@"; done
+    for t in "${targets[@]}"; do "$self" "$t" "$seconds" "$@"; done
     exit 0
 fi
 case " ${targets[*]} ${h5targets[*]} " in *" $target "*) ;; *) echo "unknown target '$target' (${targets[*]} ${h5targets[*]})" >&2; exit 2 ;; esac
