@@ -53,6 +53,7 @@ public enum ParentSpec: Equatable, Sendable {
         }
         if t.lowercased() == "fashion" || t.lowercased() == "fashion-mnist" { return .fashionMNIST }
         var groups: [ParentGroup] = []
+        var total = 0   // classes in all groups, at most 1,000,000 (bounds the memory a spec takes)
         for part in t.split(separator: ",", omittingEmptySubsequences: false) {
             var body = Substring(part.trimmingCharacters(in: .whitespaces))
             var name: String?
@@ -70,6 +71,8 @@ public enum ParentSpec: Equatable, Sendable {
                     throw bad("expected a class number or a range a-b with a <= b, found '\(item)'")
                 }
                 guard b - a < 1_000_000 else { throw bad("range '\(item)' is too large") }
+                total += b - a + 1
+                guard total <= 1_000_000 else { throw bad("expected at most 1000000 classes in all groups, found more at '\(item)'") }
                 classes += Array(a...b)
             }
             groups.append(ParentGroup(classes: classes, name: name))
@@ -80,7 +83,13 @@ public enum ParentSpec: Equatable, Sendable {
     /// Reads a mapping file: one line per fine class, `<fine>: <parent>`, where <fine> is a
     /// class index or a class name; blank lines and lines starting with '#' are ignored.
     /// Parents are numbered in the order they first appear.
+    /// The file must be a regular file (a FIFO would block); a UTF-8 byte-order mark is
+    /// skipped and lines may end in LF, CRLF or CR.
     public static func load(mappingFile path: String) throws -> ParentSpec {
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        if let type, type != .typeRegular {
+            throw DatasetError.cannotRead(path: path, reason: "is not a regular file (\(type.rawValue)), expected a text file")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError.cannotRead(path: path, reason: "no such file or not readable")
         }
@@ -88,7 +97,8 @@ public enum ParentSpec: Equatable, Sendable {
             throw DataError.invalidParentSpec(source: path, reason: "expected a small text file, found \(data.count) bytes")
         }
         var entries: [MappingEntry] = []
-        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+        for (n, raw) in String(decoding: body, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let c = line.lastIndex(of: ":") else {

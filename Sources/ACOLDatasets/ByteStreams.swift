@@ -11,15 +11,9 @@ import Darwin
 // caller's buffer; nothing here allocates in proportion to what a header claims.
 
 /// The on-disk size of a regular file, or a `cannotRead` error naming it.
+/// Anything but a regular file (a folder, a FIFO, a device) is refused (ImportLimits.swift).
 func fileSize(_ path: String) throws -> Int {
-    var st = stat()
-    guard stat(path, &st) == 0 else {
-        throw DatasetError.cannotRead(path: path, reason: errnoText())
-    }
-    if (st.st_mode & S_IFMT) == S_IFDIR {
-        throw DatasetError.cannotRead(path: path, reason: "is a folder, expected a file")
-    }
-    return Int(st.st_size)
+    try regularFileSize(path)
 }
 
 func errnoText() -> String {
@@ -102,10 +96,7 @@ final class PlainFile: ByteStream {
 
     init(_ path: String) throws {
         _ = try fileSize(path)
-        guard let f = fopen(path, "rb") else {
-            throw DatasetError.cannotRead(path: path, reason: errnoText())
-        }
-        fp = f
+        fp = try openRegularStdio(path)
         super.init(path: path)
     }
 
@@ -134,7 +125,9 @@ final class GzipFile: ByteStream {
 
     init(_ path: String) throws {
         _ = try fileSize(path)
-        guard let g = gzopen(path, "rb") else {
+        let fd = try openRegularFile(path)
+        guard let g = gzdopen(fd, "rb") else {
+            closeFile(fd)
             throw DatasetError.cannotRead(path: path, reason: errnoText())
         }
         gzbuffer(g, 1 << 17)

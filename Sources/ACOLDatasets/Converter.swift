@@ -133,6 +133,7 @@ public enum Converter {
         for (n, v) in [("height", options.height), ("width", options.width)] {
             if let v, !(1...16384).contains(v) { throw DatasetError.invalidOption("\(n) must be 1...16384, found \(v)") }
         }
+        if let names = options.classNames, names.isEmpty { throw DatasetError.invalidOption("expected at least one class name, found none") }
         let warnings = Warnings()
         var plan = try makePlan(inputs: inputs, options: options, warnings: warnings)
         warnings.items = plan.warnings + warnings.items
@@ -166,6 +167,8 @@ public enum Converter {
         if (target.shape.height != plan.shape.height || target.shape.width != plan.shape.width) && options.resize == .none {
             throw DatasetError.invalidOption("the images are \(plan.shape.height)x\(plan.shape.width); a size of \(target.shape.height)x\(target.shape.width) needs a resize mode (nearest or bilinear)")
         }
+        try ImportLimits.checkTarget(height: target.shape.height, width: target.shape.width, channels: target.shape.channels)
+        let batchSize = ImportLimits.batchImages(requested: options.batchSize, imageBytes: [plan.shape.size, target.shape.size])
         let labels = LabelInfo(fineNames: fineNames, parentNames: parentNames, parentOfFine: parentOfFine)
         try sink.refuseInputs(inputs + plan.splits.flatMap { $0.sources.flatMap(\.files) })
         try sink.begin(DatasetDescription(height: target.shape.height, width: target.shape.width,
@@ -178,7 +181,7 @@ public enum Converter {
             var s = SplitSummary(name: name, count: 0, perClass: [Int](repeating: 0, count: fineNames.count),
                                  perParent: [Int](repeating: 0, count: parentNames.count))
             for source in sources {
-                try source.stream(target: target, batchSize: options.batchSize) { batch in
+                try source.stream(target: target, batchSize: batchSize) { batch in
                     var batch = batch
                     precondition(batch.height == target.shape.height && batch.width == target.shape.width
                                  && batch.channels == target.shape.channels, "importer produced a batch of the wrong shape")

@@ -248,10 +248,10 @@ enum Detect {
     static func readNames(_ path: String) throws -> [String]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let size = try fileSize(path)
-        guard size < 1 << 20, let data = FileManager.default.contents(atPath: path) else {
+        guard size < 1 << 20 else {
             throw DatasetError.cannotRead(path: path, reason: "expected a small text file of class names, found \(size) bytes")
         }
-        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+        return try textLines(readSmallFile(path, limit: 1 << 20, what: "a text file of class names"))
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

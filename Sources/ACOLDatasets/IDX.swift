@@ -53,8 +53,14 @@ struct IDXHeader {
                 throw DatasetError.badHeader(path: path, expected: "1...4 channels", found: "\(dims[3])")
             }
         }
+        if ndim >= 3 {
+            try ImportLimits.checkImage(path: path, height: dims[1], width: dims[2], channels: ndim == 4 ? dims[3] : 1, what: "images")
+        }
         let header = IDXHeader(dims: dims, gzip: gzip)
-        let total = header.headerBytes + header.itemCount * header.itemSize
+        guard let data = ImportLimits.checkedProduct(dims) else {
+            throw DatasetError.badHeader(path: path, expected: "dimensions whose product fits in 63 bits", found: "\(dims)")
+        }
+        let total = header.headerBytes + data
         try checkLength(path, expected: total, gzip: gzip,
                         what: "\(dims[0]) items of \(dims.dropFirst().map(String.init).joined(separator: "x"))")
         return header

@@ -37,6 +37,7 @@ struct PNGHeader {
             throw DatasetError.badHeader(path: path, expected: "a PNG colour type 0, 2, 3, 4 or 6 and bit depth 1...16",
                                          found: "colour type \(h.colorType), bit depth \(h.bitDepth)")
         }
+        try ImportLimits.checkImage(path: path, height: h.height, width: h.width, channels: h.channels, what: "a PNG")
         let samples = h.colorType == 3 ? 1 : h.channels
         let raw = h.height * (1 + (h.width * samples * h.bitDepth + 7) / 8)
         let size = try fileSize(path)
@@ -68,11 +69,12 @@ public enum PNGDecoder {
         if !headerChecked { _ = try PNGHeader.read(path) }
         var image = png_image()
         image.version = acol_png_image_version()
-        guard png_image_begin_read_from_file(&image, path) != 0 else {
+        guard let fp = try pngBeginRead(&image, path: path) else {
             let m = message(&image)
             png_image_free(&image)
             throw DatasetError.notPNG(path: path, found: "a file libpng cannot read (\(m))")
         }
+        defer { fclose(fp) }
         let w = Int(image.width), h = Int(image.height)
         guard (1...PNGHeader.maxSide).contains(w), (1...PNGHeader.maxSide).contains(h), w * h <= PNGHeader.maxPixels else {
             png_image_free(&image)
@@ -83,6 +85,15 @@ public enum PNGDecoder {
         image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         let native = image.format & (UInt32(PNG_FORMAT_FLAG_ALPHA) | UInt32(PNG_FORMAT_FLAG_COLOR))
         let nc = (native & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1) + (native & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0 ? 1 : 0)
+        do {
+            try ImportLimits.checkImage(path: path, height: h, width: w, channels: nc, what: "a decoded PNG")
+            if image.format & UInt32(PNG_FORMAT_FLAG_COLORMAP) != 0 {
+                try pngCheckPaletteIndexes(path: path, width: w, height: h, alpha: native & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0)
+            }
+        } catch {
+            png_image_free(&image)
+            throw error
+        }
         image.format = native
         var px = [UInt8](repeating: 0, count: w * h * nc)
         let ok = px.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
@@ -104,12 +115,12 @@ public enum PNGDecoder {
         _ = try PNGHeader.read(path)
         var image = png_image()
         image.version = acol_png_image_version()
-        guard png_image_begin_read_from_file(&image, path) != 0 else {
+        guard let fp = try pngBeginRead(&image, path: path) else {
             let m = message(&image)
             png_image_free(&image)
             throw DatasetError.notPNG(path: path, found: "a file libpng cannot read (\(m))")
         }
-        defer { png_image_free(&image) }
+        defer { png_image_free(&image); fclose(fp) }
         let f = image.format
         let c = (f & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1) + (f & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0 ? 1 : 0)
         return (Int(image.height), Int(image.width), c)

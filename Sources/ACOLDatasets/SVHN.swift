@@ -79,6 +79,11 @@ struct MATFile {
             try file.seek(to: offset)
             let tag = try file.readBytes(8, what: "element tag")
             let type = u32(tag, 0), n = Int(u32(tag, 4))
+            if type >> 16 != 0 {   // a small element (at most 4 bytes of data in the tag): never a variable
+                _ = try smallElementSize(type)
+                offset += 8
+                continue
+            }
             let dataStart = offset + 8
             guard n <= size - dataStart else {
                 throw DatasetError.wrongLength(path: path, expectedBytes: dataStart + n, foundBytes: size)
@@ -107,6 +112,9 @@ struct MATFile {
                     var consumed = 0
                     let innerSize = Int(u32(inner, 4))
                     if innerSize > 0, var v = try readMatrixHeader(z, consumed: &consumed, limit: innerSize, compressed: true) {
+                        guard v.dataBytes <= innerSize - consumed else {
+                            throw DatasetError.truncated(path: path, expected: "\(v.dataBytes) data bytes for variable '\(v.name)'", found: "\(innerSize - consumed) in its element")
+                        }
                         // A deflate stream cannot expand more than about 1032:1.
                         guard v.dataBytes / maxDeflateRatio <= n else {
                             throw DatasetError.badHeader(path: path, expected: "at least \(v.dataBytes / maxDeflateRatio) compressed bytes for variable '\(v.name)' of \(v.dims)",
@@ -128,6 +136,24 @@ struct MATFile {
         }
     }
 
+    /// The data size of a small element's tag (upper 16 bits), which must be at most 4.
+    func smallElementSize(_ first: UInt32) throws -> Int {
+        let n = Int(first >> 16)
+        guard n <= 4 else {
+            throw DatasetError.badHeader(path: path, expected: "a small data element of at most 4 bytes",
+                                         found: "one of \(n) bytes (data type \(first & 0xFFFF))")
+        }
+        return n
+    }
+
+    /// Throws unless `needed` more bytes fit in a matrix element of `limit` bytes.
+    func checkRoom(consumed: Int, needed: Int, limit: Int, what: String) throws {
+        guard needed <= limit - consumed else {
+            throw DatasetError.truncated(path: path, expected: "\(needed) bytes for \(what) inside a \(limit)-byte matrix element",
+                                         found: "\(max(0, limit - consumed))")
+        }
+    }
+
     func u32(_ b: [UInt8], _ i: Int) -> UInt32 {
         bigEndian ? be32(b, i) : UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
@@ -138,7 +164,7 @@ struct MATFile {
         consumed += 8
         let first = u32(t, 0)
         if first >> 16 != 0 {
-            return (first & 0xFFFF, Int(first >> 16), Array(t[4..<8]))
+            return (first & 0xFFFF, try smallElementSize(first), Array(t[4..<8]))
         }
         return (first, Int(u32(t, 4)), nil)
     }
@@ -147,19 +173,24 @@ struct MATFile {
     /// (nil for arrays without a numeric real part: cells, structs, empty arrays).
     private func readMatrixHeader(_ s: ByteStream, consumed: inout Int, limit: Int, compressed: Bool) throws -> MATVariable? {
         func padded(_ n: Int) -> Int { (n + 7) & ~7 }
+        func need(_ k: Int, _ what: String) throws { try checkRoom(consumed: consumed, needed: k, limit: limit, what: what) }
         // array flags
+        try need(8, "the array flags tag")
         let (ft, fn, _) = try readTag(s, consumed: &consumed)
         guard ft == MAT.miUINT32, fn == 8 else {
             throw DatasetError.badHeader(path: path, expected: "array flags (miUINT32, 8 bytes) in a matrix element", found: "type \(ft), \(fn) bytes")
         }
+        try need(8, "the array flags")
         let flags = try s.readBytes(8, what: "array flags"); consumed += 8
         let classID = u32(flags, 0) & 0xFF
         let complex = u32(flags, 0) & 0x0800 != 0
         // dimensions
+        try need(8, "the dimensions tag")
         let (dt, dn, dsmall) = try readTag(s, consumed: &consumed)
         guard dt == MAT.miINT32, dn % 4 == 0, (8...128).contains(dn) else {
             throw DatasetError.badHeader(path: path, expected: "2 to 32 dimensions (miINT32)", found: "type \(dt), \(dn) bytes")
         }
+        if dsmall == nil { try need(padded(dn), "the dimensions") }
         let dimBytes = try dsmall ?? s.readBytes(padded(dn), what: "dimensions")
         if dsmall == nil { consumed += padded(dn) }
         let dims = (0..<(dn / 4)).map { Int(Int32(bitPattern: u32(dimBytes, 4 * $0))) }
@@ -167,10 +198,12 @@ struct MATFile {
             throw DatasetError.badHeader(path: path, expected: "dimensions of 0...\(Int32.max)", found: "\(dims)")
         }
         // name
+        try need(8, "the array name tag")
         let (nt, nn, nsmall) = try readTag(s, consumed: &consumed)
         guard nt == MAT.miINT8 || nt == MAT.miUINT8, nn <= 4096 else {
             throw DatasetError.badHeader(path: path, expected: "an array name (miINT8)", found: "type \(nt), \(nn) bytes")
         }
+        if nsmall == nil { try need(padded(nn), "the array name") }
         let nameBytes = try nsmall.map { Array($0.prefix(nn)) } ?? Array(s.readBytes(padded(nn), what: "array name").prefix(nn))
         if nsmall == nil { consumed += padded(nn) }
         let name = String(decoding: nameBytes, as: UTF8.self)
@@ -245,6 +278,10 @@ final class SVHNSource: ImageSource {
         if d.count == 3 { d.append(1) }
         guard d.count == 4, (1...16384).contains(d[0]), (1...16384).contains(d[1]), (1...4).contains(d[2]) else {
             throw DatasetError.badHeader(path: path, expected: "X of dimensions H x W x C x N (C of 1...4)", found: x.dims.map(String.init).joined(separator: " x "))
+        }
+        try ImportLimits.checkImage(path: path, height: d[0], width: d[1], channels: d[2], what: "X images")
+        guard d[3] <= ImportLimits.maxItems else {
+            throw DatasetError.badHeader(path: path, expected: "at most \(ImportLimits.maxItems) images in X", found: "\(d[3])")
         }
         self.x = x
         shape = Shape(height: d[0], width: d[1], channels: d[2])
