@@ -44,7 +44,9 @@ public enum ParentSpec: Equatable, Sendable {
     /// Parses the text form described above.
     public static func parse(_ text: String) throws -> ParentSpec {
         let t = text.trimmingCharacters(in: .whitespaces)
-        func bad(_ r: String) -> DataError { .invalidParentSpec(source: "'\(text)'", reason: r) }
+        func bad(_ r: String) -> DataError {
+            .invalidParentSpec(source: text.count > 60 ? "'\(text.prefix(40))...' (\(text.count) characters)" : "'\(text)'", reason: r)
+        }
         if t.lowercased().hasPrefix("div:") {
             guard let n = Int(t.dropFirst(4).trimmingCharacters(in: .whitespaces)), n >= 1 else {
                 throw bad("expected div:<number of parents>, e.g. div:2")
@@ -86,10 +88,7 @@ public enum ParentSpec: Equatable, Sendable {
     /// The file must be a regular file (a FIFO would block); a UTF-8 byte-order mark is
     /// skipped and lines may end in LF, CRLF or CR.
     public static func load(mappingFile path: String) throws -> ParentSpec {
-        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
-        if let type, type != .typeRegular {
-            throw DatasetError.cannotRead(path: path, reason: "is not a regular file (\(type.rawValue)), expected a text file")
-        }
+        try InputFile.requireRegular(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError.cannotRead(path: path, reason: "no such file or not readable")
         }
