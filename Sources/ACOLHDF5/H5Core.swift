@@ -199,7 +199,7 @@ enum H5 {
         let rank = Int(try check(H5Sget_simple_extent_ndims(space.raw), space.path, "H5Sget_simple_extent_ndims"))
         var d = [hsize_t](repeating: 0, count: max(rank, 1))
         try check(H5Sget_simple_extent_dims(space.raw, &d, nil), space.path, "H5Sget_simple_extent_dims")
-        return d.prefix(rank).map { Int($0) }
+        return try d.prefix(rank).map { try ReadLimits.int($0, space) }
     }
 
     /// A numpy-style name of a stored type: "float32", "uint8", "string", "string[12]", "compound", ...
@@ -264,6 +264,7 @@ extension H5ID {
             prefix += prefix.isEmpty ? String(part) : "/" + part
             let r = try check(H5Lexists(raw, prefix, h5pDefault), path, "H5Lexists \(child(prefix))")
             if r == 0 { return false }
+            try requireHardLink(prefix)   // Links.swift: no soft or external links
         }
         return true
     }
@@ -404,10 +405,10 @@ extension H5ID {
 
     /// Reads all of a numeric dataset or attribute (HDF5 converts the stored type to `T`,
     /// after `checkNumericType`).
-    func readAll<T: H5Element>(_: T.Type, exactSize: Int? = nil) throws -> (values: [T], shape: [Int]) {
+    func readAll<T: H5Element>(_: T.Type, exactSize: Int? = nil, limit: Int = ReadLimits.defaultMaxElements) throws -> (values: [T], shape: [Int]) {
         try checkNumericType(T.self, exactSize: exactSize)
         let shape = try self.shape()
-        let n = shape.reduce(1, *)
+        let n = try ReadLimits.elementCount(shape, of: self, limit: limit)
         var out = [T](repeating: T.zero, count: n)
         if n == 0 { return (out, shape) }
         try out.withUnsafeMutableBytes { buf in
@@ -422,9 +423,9 @@ extension H5ID {
     }
 
     /// Reads a 1-D numeric dataset `name` below this group.
-    func readVector<T: H5Element>(_ name: String, _: T.Type) throws -> [T] {
+    func readVector<T: H5Element>(_ name: String, _: T.Type, limit: Int = ReadLimits.defaultMaxElements) throws -> [T] {
         try closing(openDataset(name)) { ds in
-            let r = try ds.readAll(T.self)
+            let r = try ds.readAll(T.self, limit: limit)
             guard r.shape.count == 1 else {
                 throw HDF5Error.invalidContent(path: path, object: ds.name, problem: "expected a 1-D array, found shape \(r.shape)")
             }
@@ -544,7 +545,7 @@ extension H5ID {
         guard shape.count <= 1 else {
             throw HDF5Error.invalidContent(path: path, object: name, problem: "expected a string or a list of strings, found shape \(shape)")
         }
-        let n = shape.reduce(1, *)
+        let n = try ReadLimits.elementCount(shape, of: self, limit: ReadLimits.maxStrings)
         if n == 0 { return ([], false) }
         let read: (hid_t, UnsafeMutableRawPointer) throws -> Void = { mt, buf in
             if self.kind == .attribute {
@@ -570,7 +571,7 @@ extension H5ID {
             defer { mt.close() }
             try check(H5Tset_size(mt.raw, size + 1), path, "H5Tset_size")
             try check(H5Tset_strpad(mt.raw, H5T_STR_NULLTERM), path, "H5Tset_strpad")
-            var buf = [CChar](repeating: 0, count: (size + 1) * n)
+            var buf = [CChar](repeating: 0, count: try ReadLimits.stringBytes(count: n, size: size, of: self))
             try buf.withUnsafeMutableBytes { try read(mt.raw, $0.baseAddress!) }
             for i in 0..<n { out.append(decodeCString(Array(buf[(i * (size + 1))..<((i + 1) * (size + 1))]))) }
         }

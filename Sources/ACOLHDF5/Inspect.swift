@@ -35,6 +35,8 @@ public struct HDF5TreeNode: Equatable, Sendable {
     /// Datasets only.
     public var dtype: String?
     public var attributes: [HDF5AttributeInfo]
+    /// Why a group's contents are not listed (a hard-link cycle, nesting too deep); nil otherwise.
+    public var note: String? = nil
 }
 
 /// Classifying files and listing foreign ones.
@@ -69,9 +71,10 @@ public enum HDF5Inspector {
             let root = try HDF5Files.openHDF5(path)
             defer { root.close() }
             var out = [HDF5TreeNode(path: "/", kind: .group, shape: nil, dtype: nil, attributes: try attributes(of: root))]
-            for (name, kind) in try HDF5Files.walk(root, includeAll: true) {
-                var node = HDF5TreeNode(path: "/" + name, kind: .other, shape: nil, dtype: nil, attributes: [])
-                switch kind {
+            for entry in try GroupWalk.walk(root, includeAll: true) {
+                let name = entry.path
+                var node = HDF5TreeNode(path: "/" + name, kind: .other, shape: nil, dtype: nil, attributes: [], note: entry.note)
+                switch entry.kind {
                 case .group:
                     node.kind = .group
                     node.attributes = try closing(root.openGroup(name)) { try attributes(of: $0) }
@@ -134,7 +137,9 @@ enum HDF5Files {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw HDF5Error.fileNotFound(path: path) }
         guard !isDir.boolValue else { throw HDF5Error.io(path: path, operation: "open", reason: "it is a folder, not a file") }
+        try InputFile.requireRegular(path)            // InputFile.swift: no FIFO or device
         try FileChecksum.verify(path)
+        try SafeOpen.probeUnlessChecksummed(path)     // SafeOpen.swift: libhdf5 first in a child
         let r = H5Fis_hdf5(path)
         if r == 0 { throw HDF5Error.notHDF5(path: path) }
         if r < 0 {

@@ -190,8 +190,8 @@ public enum ModelFile {
                     tensors.append(NamedTensor(name: t.name, shape: t.shape, values: values))
                 }
                 let expected = Set(network.stateTensors().map(\.name))
-                for (name, kind) in try HDF5Files.walk(w) where kind == .dataset && !expected.contains(name) {
-                    throw HDF5Error.invalidContent(path: path, object: "/weights/" + name,
+                for e in try GroupWalk.walk(w, strict: true) where e.kind == .dataset && !expected.contains(e.path) {
+                    throw HDF5Error.invalidContent(path: path, object: "/weights/" + e.path,
                                                    problem: "unexpected dataset: the architecture has no tensor of that name")
                 }
             }
@@ -231,6 +231,7 @@ public enum ModelFile {
         } catch {
             throw bad("/ attribute 'architecture'", "expected the network architecture as JSON, found text that does not decode (\(describe(error)))")
         }
+        try ModelChecks.architecture(spec, path: path)   // ACOLLimits, before head.nodes or any tensor
         let head = spec.head
 
         // ACOL metadata.
@@ -245,28 +246,29 @@ public enum ModelFile {
                     throw bad("/acol attribute 'parent_names'", "expected \(np) names (n_p), found \(parentNames.count)")
                 }
                 let fineNames = try g.hasAttribute("fine_names") ? try g.stringArrayAttribute("fine_names") : []
+                try ModelChecks.fineClasses(fineNames.count, object: "/acol attribute 'fine_names'", path: path)
                 var parentOfFine: [Int] = []
                 if try g.exists("parent_of_fine") {
-                    parentOfFine = try g.readVector("parent_of_fine", Int64.self).map { Int($0) }
+                    parentOfFine = try g.readVector("parent_of_fine", Int64.self, limit: ACOLLimits.maxClasses).map { Int($0) }
                     if let badP = parentOfFine.first(where: { $0 < 0 || $0 >= np }) {
                         throw bad("/acol/parent_of_fine", "expected parent indices in 0..<\(np), found \(badP)")
                     }
                 }
-                let nodeParent = try g.readVector("node_parent", Int32.self)
-                let nodeDup = try g.readVector("node_duplicate", Int32.self)
+                let nodeParent = try g.readVector("node_parent", Int32.self, limit: ACOLLimits.maxNodes)
+                let nodeDup = try g.readVector("node_duplicate", Int32.self, limit: ACOLLimits.maxNodes)
                 let n = head.nodes
                 guard nodeParent == (0..<n).map({ Int32($0 % np) }), nodeDup == (0..<n).map({ Int32($0 / np) }) else {
                     throw bad("/acol/node_parent", "expected the interleaved node order (\(n) nodes, parent j mod \(np)), found \(nodeParent.count) entries that differ")
                 }
 
                 let clusters: [ClusterInfo] = try closing(g.openGroup("clusters")) { cg in
-                    let node = try cg.readVector("node", Int64.self)
-                    let parent = try cg.readVector("parent", Int64.self)
-                    let dup = try cg.readVector("duplicate", Int64.self)
-                    let count = try cg.readVector("count", Int64.self)
-                    let fine = try cg.readVector("fine_label", Int64.self)
-                    let majority = try cg.readVector("majority_count", Int64.self)
-                    let share = try cg.readVector("share", Double.self)
+                    let node = try cg.readVector("node", Int64.self, limit: ACOLLimits.maxNodes)
+                    let parent = try cg.readVector("parent", Int64.self, limit: ACOLLimits.maxNodes)
+                    let dup = try cg.readVector("duplicate", Int64.self, limit: ACOLLimits.maxNodes)
+                    let count = try cg.readVector("count", Int64.self, limit: ACOLLimits.maxNodes)
+                    let fine = try cg.readVector("fine_label", Int64.self, limit: ACOLLimits.maxNodes)
+                    let majority = try cg.readVector("majority_count", Int64.self, limit: ACOLLimits.maxNodes)
+                    let share = try cg.readVector("share", Double.self, limit: ACOLLimits.maxNodes)
                     let names = try cg.stringArrayAttribute("fine_name")
                     let m = node.count
                     for (name, c) in [("parent", parent.count), ("duplicate", dup.count), ("count", count.count),
@@ -274,6 +276,8 @@ public enum ModelFile {
                                       ("share", share.count), ("fine_name", names.count)] where c != m {
                         throw bad("/acol/clusters/\(name)", "expected \(m) entries (as many as /acol/clusters/node), found \(c)")
                     }
+                    try ModelChecks.clusters(node: node, parent: parent, duplicate: dup, count: count, fineLabel: fine,
+                                             majority: majority, share: share, head: head, fineNames: fineNames.count, path: path)
                     return (0..<m).map { i in
                         ClusterInfo(node: Int(node[i]), parent: Int(parent[i]), duplicate: Int(dup[i]), count: Int(count[i]),
                                     fineLabel: fine[i] < 0 ? nil : Int(fine[i]), fineName: names[i].isEmpty ? nil : names[i],
@@ -303,6 +307,7 @@ public enum ModelFile {
                           channels: try g.intAttribute("channels"), scale: try g.scalarAttribute("scale", Float.self),
                           offset: try g.scalarAttribute("offset", Float.self))
         }
+        try ModelChecks.preprocessing(preprocessing, spec: spec, path: path)   // same images as the architecture
 
         var settings: TrainingSettings?
         if try root.objectType("training") == .group {
@@ -328,10 +333,10 @@ public enum ModelFile {
         var history: [EpochRecord] = []
         if try root.objectType("history") == .group {
             history = try closing(root.openGroup("history")) { g in
-                let epoch = try g.readVector("epoch", Int64.self)
+                let epoch = try g.readVector("epoch", Int64.self, limit: ACOLLimits.maxEpochs)
                 let m = epoch.count
                 func column(_ name: String) throws -> [Double] {
-                    let v = try g.readVector(name, Double.self)
+                    let v = try g.readVector(name, Double.self, limit: ACOLLimits.maxEpochs)
                     guard v.count == m else { throw bad("/history/\(name)", "expected \(m) entries (as many as /history/epoch), found \(v.count)") }
                     return v
                 }
@@ -346,7 +351,7 @@ public enum ModelFile {
                 let tNMI = try optional("test_nmi"), tHung = try optional("test_hungarian_accuracy")
                 var used: [Int?] = Array(repeating: nil, count: m)
                 if try g.exists("clusters_used") {
-                    let u = try g.readVector("clusters_used", Int64.self)
+                    let u = try g.readVector("clusters_used", Int64.self, limit: ACOLLimits.maxEpochs)
                     guard u.count == m else { throw bad("/history/clusters_used", "expected \(m) entries (as many as /history/epoch), found \(u.count)") }
                     used = u.map { $0 < 0 ? nil : Int($0) }
                 }
@@ -361,8 +366,8 @@ public enum ModelFile {
 
         var tensors: [(name: String, shape: [Int])] = []
         try closing(root.openGroup("weights")) { w in
-            for (name, kind) in try HDF5Files.walk(w) where kind == .dataset {
-                tensors.append((name, try closing(w.openDataset(name)) { try $0.shape() }))
+            for e in try GroupWalk.walk(w, strict: true) where e.kind == .dataset {
+                tensors.append((e.path, try closing(w.openDataset(e.path)) { try $0.shape() }))
             }
         }
         // In the network's order when it builds; stored order (by name) otherwise.
