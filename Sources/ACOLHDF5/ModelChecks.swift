@@ -59,4 +59,32 @@ enum ModelChecks {
             guard share[i].isFinite, share[i] >= 0, share[i] <= 1 else { throw bad("share", "a share in 0...1", "\(share[i])") }
         }
     }
+
+    /// Every tensor the architecture needs is a float32 dataset of exactly its shape under
+    /// /weights, and the file is big enough to hold them: checked from the spec's shapes before
+    /// `Network(spec:)` allocates (and randomly initialises) up to `ACOLLimits.maxParameters` values.
+    static func weights(_ w: H5ID, spec: NetworkSpec, path: String) throws {
+        let shapes: [(name: String, shape: [Int])]
+        do { shapes = try spec.stateShapes() } catch {
+            throw HDF5Error.invalidContent(path: path, object: "/ attribute 'architecture'",
+                                           problem: "the architecture does not build: \(error.localizedDescription)")
+        }
+        for t in shapes {
+            guard try w.objectType(t.name) == .dataset else {
+                throw HDF5Error.invalidContent(path: path, object: "/weights/" + t.name,
+                                               problem: "expected a float32 dataset of shape \(t.shape) (the architecture has it), found nothing")
+            }
+            try closing(w.openDataset(t.name)) { ds in
+                try ds.checkNumericType(Float.self, exactSize: 4)
+                let shape = try ds.shape()
+                guard shape == t.shape else {
+                    throw HDF5Error.invalidContent(path: path, object: ds.name,
+                                                   problem: "expected shape \(t.shape) (from the architecture), found \(shape)")
+                }
+            }
+        }
+        let values = ACOLLimits.sum(shapes.map { ACOLLimits.product($0.shape) ?? Int.max }) ?? Int.max
+        try ReadLimits.requirePlausible(count: values, rowBytes: 4, what: "weight values", fileSize: ReadLimits.fileSize(path),
+                                        object: "/weights", path: path)
+    }
 }

@@ -164,6 +164,7 @@ public enum ModelFile {
             let root = try HDF5Files.open(path, expecting: formatName, versions: supportedVersions)
             defer { root.close() }
             let summary = try readSummary(root)
+            try closing(root.openGroup("weights")) { try ModelChecks.weights($0, spec: summary.spec, path: path) }   // before allocating
             let network: Network
             do {
                 network = try Network(spec: summary.spec)
@@ -371,8 +372,8 @@ public enum ModelFile {
             }
         }
         // In the network's order when it builds; stored order (by name) otherwise.
-        if let net = try? Network(spec: spec) {
-            let order = Dictionary(uniqueKeysWithValues: net.stateTensors().enumerated().map { ($1.name, $0) })
+        if let shapes = try? spec.stateShapes() {   // the names without building (allocating) the network
+            let order = Dictionary(uniqueKeysWithValues: shapes.enumerated().map { ($1.name, $0) })
             tensors.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
         }
         return ModelSummary(formatVersion: version, creator: creator, created: created, spec: spec, gar: gar,

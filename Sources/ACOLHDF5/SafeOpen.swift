@@ -59,6 +59,9 @@ enum SafeOpen {
         if r == ACOL_PROBE_TIMED_OUT {
             throw HDF5Error.damaged(path: path, problem: "libhdf5 did not finish reading this file within \(timeoutMilliseconds / 1000) s (in a separate process, which was stopped): the file is damaged (it has no valid acol checksum block)")
         }
+        if r == ACOL_PROBE_OUT_OF_MEMORY {
+            throw HDF5Error.damaged(path: path, problem: "libhdf5 asked for more than \(extraMemory >> 30) GiB of memory to read this file (in a separate process): the file is damaged (it has no valid acol checksum block)")
+        }
         if r >= ACOL_PROBE_SIGNALED {
             let sig = r - ACOL_PROBE_SIGNALED
             throw HDF5Error.damaged(path: path, problem: "libhdf5 failed on this file (signal \(sig)\(signalName(sig).map { ", " + $0 } ?? "")) when it read it in a separate process: the file is damaged (it has no valid acol checksum block)")

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -33,7 +34,22 @@ typedef struct {
     size_t budget;          /* bytes of data the probe may still read */
     size_t per_dataset;     /* bytes read at most from one dataset or attribute */
     int depth;
+    int out_of_memory;      /* libhdf5 reported a failed allocation (the child's memory is bounded) */
 } acol_probe_ctx;
+
+static inline herr_t acol_probe_error_entry(unsigned n, const H5E_error2_t *e, void *data) {
+    (void)n;
+    if (e && (e->maj_num == H5E_RESOURCE || e->min_num == H5E_CANTALLOC || e->min_num == H5E_NOSPACE))
+        *(int *)data = 1;
+    return 0;
+}
+
+/* After a failed libhdf5 call: remembers whether it failed for want of memory, clears the stack.
+   The parent has no such bound, so a file that needs absurd memory is refused, not read. */
+static inline void acol_probe_failed(acol_probe_ctx *c) {
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, acol_probe_error_entry, &c->out_of_memory);
+    H5Eclear2(H5E_DEFAULT);
+}
 
 /* 1 when `addr` was not seen before (and is now), 0 when it was or the set is full. */
 static inline int acol_probe_visit(acol_probe_ctx *c, haddr_t addr) {
@@ -104,8 +120,8 @@ static inline void acol_probe_read(hid_t obj, int is_attr, acol_probe_ctx *c) {
     if (!buf) goto done;
     c->budget -= bytes;
     if (is_attr) {
-        H5Aread(obj, mtype, buf);
-        if (vlen_string) H5Dvlen_reclaim(mtype, fspace, H5P_DEFAULT, buf);
+        if (H5Aread(obj, mtype, buf) < 0) acol_probe_failed(c);
+        else if (vlen_string) H5Dvlen_reclaim(mtype, fspace, H5P_DEFAULT, buf);
     } else {
         hid_t sel = H5Scopy(fspace);
         if (sel < 0) goto done;
@@ -121,8 +137,8 @@ static inline void acol_probe_read(hid_t obj, int is_attr, acol_probe_ctx *c) {
         } else {
             mspace = H5Screate(H5S_SCALAR);
         }
-        if (H5Dread(obj, mtype, mspace, sel, H5P_DEFAULT, buf) >= 0 && vlen_string)
-            H5Dvlen_reclaim(mtype, mspace, H5P_DEFAULT, buf);
+        if (H5Dread(obj, mtype, mspace, sel, H5P_DEFAULT, buf) < 0) acol_probe_failed(c);
+        else if (vlen_string) H5Dvlen_reclaim(mtype, mspace, H5P_DEFAULT, buf);
         H5Sclose(sel);
     }
 done:
@@ -139,13 +155,15 @@ static inline herr_t acol_probe_attribute(hid_t loc, const char *name, const H5A
     if (a >= 0) {
         acol_probe_read(a, 1, (acol_probe_ctx *)data);
         H5Aclose(a);
+    } else {
+        acol_probe_failed((acol_probe_ctx *)data);
     }
     return 0;
 }
 
 static inline void acol_probe_attributes(hid_t obj, acol_probe_ctx *c) {
     hsize_t idx = 0;
-    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, acol_probe_attribute, c);
+    if (H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, acol_probe_attribute, c) < 0) acol_probe_failed(c);
 }
 
 static inline herr_t acol_probe_link(hid_t g, const char *name, const H5L_info_t *info, void *data);
@@ -155,7 +173,7 @@ static inline void acol_probe_group(hid_t g, acol_probe_ctx *c) {
     if (c->depth >= ACOL_PROBE_MAX_DEPTH) return;
     c->depth++;
     hsize_t idx = 0;
-    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, acol_probe_link, c);
+    if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, acol_probe_link, c) < 0) acol_probe_failed(c);
     c->depth--;
 }
 
@@ -164,11 +182,11 @@ static inline herr_t acol_probe_link(hid_t g, const char *name, const H5L_info_t
     if (!info || info->type != H5L_TYPE_HARD) return 0;   /* acol follows hard links only */
     if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return 0;
     H5O_info_t oi;
-    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) { acol_probe_failed(c); return 0; }
     if (!acol_probe_visit(c, oi.addr)) return 0;
     if (oi.type == H5O_TYPE_GROUP) {
         hid_t sub = H5Gopen2(g, name, H5P_DEFAULT);
-        if (sub >= 0) { acol_probe_group(sub, c); H5Gclose(sub); }
+        if (sub >= 0) { acol_probe_group(sub, c); H5Gclose(sub); } else acol_probe_failed(c);
     } else if (oi.type == H5O_TYPE_DATASET) {
         hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
         if (d >= 0) {
@@ -176,6 +194,8 @@ static inline herr_t acol_probe_link(hid_t g, const char *name, const H5L_info_t
             (void)H5Dget_storage_size(d);   /* walks the chunk index */
             acol_probe_read(d, 0, c);
             H5Dclose(d);
+        } else {
+            acol_probe_failed(c);
         }
     } else if (oi.type == H5O_TYPE_NAMED_DATATYPE) {
         hid_t t = H5Topen2(g, name, H5P_DEFAULT);
@@ -185,7 +205,9 @@ static inline herr_t acol_probe_link(hid_t g, const char *name, const H5L_info_t
 }
 
 /* The child's work: 0 when libhdf5 went through the file (whatever it reported), 2 when it is
-   not HDF5 or cannot be opened (acol's reader reports that cleanly). */
+   not HDF5 or cannot be opened (acol's reader reports that cleanly), 4 when libhdf5 failed for
+   want of memory (ACOL_PROBE_OUT_OF_MEMORY). */
+#define ACOL_PROBE_OUT_OF_MEMORY 4
 static inline int acol_probe_file(const char *path, size_t budget, size_t per_dataset) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (H5Fis_hdf5(path) <= 0) return 2;
@@ -196,12 +218,12 @@ static inline int acol_probe_file(const char *path, size_t budget, size_t per_da
     c.seen = (haddr_t *)malloc(c.capacity * sizeof(haddr_t));
     if (!c.seen) return 3;
     for (size_t i = 0; i < c.capacity; i++) c.seen[i] = HADDR_UNDEF;
-    c.count = 0; c.budget = budget; c.per_dataset = per_dataset; c.depth = 0;
+    c.count = 0; c.budget = budget; c.per_dataset = per_dataset; c.depth = 0; c.out_of_memory = 0;
     H5O_info_t oi;
     if (H5Oget_info2(f, &oi, H5O_INFO_BASIC) >= 0) (void)acol_probe_visit(&c, oi.addr);
     acol_probe_group(f, &c);
     H5Fclose(f);
-    return 0;
+    return c.out_of_memory ? ACOL_PROBE_OUT_OF_MEMORY : 0;
 }
 
 /* Bounds the child's address space to what it has plus `extra` bytes (Linux; elsewhere nothing),
@@ -230,9 +252,15 @@ static inline void acol_probe_limit_memory(uint64_t extra) {
 /* mode: 0 probe the file; 1 the child crashes (SIGSEGV); 2 the child hangs (tests). */
 static inline int acol_probe_run(const char *path, int mode, unsigned timeout_ms, size_t budget,
                                  size_t per_dataset, uint64_t extra_memory) {
+    /* The child holds the write end of a pipe until it ends: the parent's poll() wakes at once. */
+    int fds[2];
+    if (pipe(fds) != 0) return ACOL_PROBE_FORK_FAILED;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);   /* other threads' exec'd children must not hold it */
     pid_t pid = fork();
-    if (pid < 0) return ACOL_PROBE_FORK_FAILED;
+    if (pid < 0) { close(fds[0]); close(fds[1]); return ACOL_PROBE_FORK_FAILED; }
     if (pid == 0) {
+        close(fds[0]);
         /* Child: default crash handlers (not the parent's, e.g. Swift's backtracer), no core. */
         int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS, SIGALRM};
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
@@ -247,28 +275,33 @@ static inline int acol_probe_run(const char *path, int mode, unsigned timeout_ms
         if (mode == 2) for (;;) pause();
         _exit(acol_probe_file(path, budget, per_dataset));
     }
+    close(fds[1]);
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    long delay_us = 100;
+    int status = 0;
     for (;;) {
-        int status = 0;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            if (WIFSIGNALED(status)) return ACOL_PROBE_SIGNALED + WTERMSIG(status);
-            if (WIFEXITED(status)) return WEXITSTATUS(status);
-            continue;   /* stopped or continued: keep waiting */
-        }
-        if (r < 0 && errno != EINTR) return 0;   /* reaped elsewhere: nothing known against the file */
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long elapsed_ms = (long long)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
         if (elapsed_ms >= (long long)timeout_ms) {
             kill(pid, SIGKILL);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+            close(fds[0]);
             return ACOL_PROBE_TIMED_OUT;
         }
-        struct timespec d = {0, delay_us * 1000};
-        nanosleep(&d, NULL);
-        if (delay_us < 10000) delay_us *= 2;
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int r = poll(&p, 1, (int)((long long)timeout_ms - elapsed_ms));
+        if (r < 0 && errno == EINTR) continue;
+        if (r == 0) continue;   /* the deadline: checked above */
+        char c;
+        if (r > 0 && read(fds[0], &c, 1) > 0) continue;   /* nothing is written; ignore */
+        break;   /* end of file (or an error): the child has ended */
     }
+    close(fds[0]);
+    pid_t w;
+    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
+    if (w != pid) return 0;   /* reaped elsewhere: nothing is known against the file */
+    if (WIFSIGNALED(status)) return ACOL_PROBE_SIGNALED + WTERMSIG(status);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 0;
 }
 #endif

@@ -89,6 +89,13 @@ extension NetworkSpec {
     /// all with overflow-checked arithmetic. `Network(spec:)` calls it first; model readers call
     /// it before trusting a file's architecture. Throws `ACOLError.invalidSpec`.
     public func validate() throws {
+        _ = try stateShapes()
+    }
+
+    /// The name and shape of every tensor `Network(spec:)` would have, in `stateTensors()` order,
+    /// after the checks of `validate()`, without allocating any tensor: a model reader compares a
+    /// file's weights with these before building the network.
+    public func stateShapes() throws -> [(name: String, shape: [Int])] {
         typealias L = ACOLLimits
         guard inputShape.count == 3 else {
             throw ACOLError.invalidSpec("input shape must be [height, width, channels] > 0, got \(inputShape)")
@@ -101,12 +108,17 @@ extension NetworkSpec {
         }
         try head.validate()
         var shape = inputShape
+        var tensors: [(name: String, shape: [Int])] = []
         var parameters: [Int] = []
+        func add(_ prefix: String, _ named: [(String, [Int])]) {
+            for (n, sh) in named { tensors.append((prefix + "/" + n, sh)) }
+        }
         func finite(_ v: Float?, _ what: String, _ where_: String) throws {
             if let v, !v.isFinite { throw ACOLError.invalidSpec("\(where_): \(what) must be a finite number, got \(v)") }
         }
         for (i, l) in layers.enumerated() {
             let where_ = "layer \(i) (\(l.type.rawValue))"
+            let prefix = "layers/" + (i < 10 ? "0\(i)" : "\(i)") + "_" + l.type.rawValue
             try finite(l.maxNorm, "maxNorm", where_)
             switch l.type {
             case .dense:
@@ -117,6 +129,7 @@ extension NetworkSpec {
                     throw ACOLError.invalidSpec("\(where_): its kernel \(shape) x \(u) overflows")
                 }
                 parameters += [w, u]
+                add(prefix, [("kernel", [n, u]), ("bias", [u])])
                 shape = [u]
             case .conv2d:
                 guard shape.count == 3 else { throw ACOLError.invalidSpec("\(where_) needs an image input, got \(shape)") }
@@ -135,6 +148,7 @@ extension NetworkSpec {
                     throw ACOLError.invalidSpec("\(where_): its kernel \(k) x \(shape[2]) x \(f) overflows")
                 }
                 parameters += [w, f]
+                add(prefix, [("kernel", [k[0], k[1], shape[2], f]), ("bias", [f])])
                 shape = pad == .same ? [shape[0], shape[1], f] : [shape[0] - k[0] + 1, shape[1] - k[1] + 1, f]
             case .maxPool2d:
                 guard shape.count == 3 else { throw ACOLError.invalidSpec("\(where_) needs an image input, got \(shape)") }
@@ -155,20 +169,26 @@ extension NetworkSpec {
                 try finite(l.momentum, "momentum", where_)
                 try finite(l.epsilon, "epsilon", where_)
                 parameters += Array(repeating: shape.last ?? 1, count: 4)
+                add(prefix, ["gamma", "beta", "running_mean", "running_var"].map { ($0, [shape.last ?? 1]) })
             }
             guard let a = L.product(shape), a <= L.maxActivationElements else {
                 throw ACOLError.invalidSpec("\(where_): its output \(shape) has more than \(L.maxActivationElements) values per example")
             }
         }
         let features = L.product(shape) ?? Int.max
-        if head.batchNormBeforeZ { parameters += Array(repeating: features, count: 4) }
+        if head.batchNormBeforeZ {
+            parameters += Array(repeating: features, count: 4)
+            add("head/batch_norm", ["gamma", "beta", "running_mean", "running_var"].map { ($0, [features]) })
+        }
         let nodes = head.parents * head.k   // checked by head.validate()
         guard let w = L.product([features, nodes]) else {
             throw ACOLError.invalidSpec("the head's kernel \(features) x \(nodes) overflows")
         }
         parameters += [w, nodes]
+        add("head/dense", [("kernel", [features, nodes]), ("bias", [nodes])])
         guard let total = L.sum(parameters), total <= L.maxParameters else {
             throw ACOLError.invalidSpec("the network has \(L.sum(parameters).map(String.init) ?? "more than \(Int.max)") parameters, at most \(L.maxParameters) are allowed")
         }
+        return tensors
     }
 }
