@@ -186,7 +186,7 @@ public enum ModelFile {
                             throw HDF5Error.invalidContent(path: path, object: ds.name,
                                                            problem: "expected shape \(t.shape) (from the architecture), found \(shape)")
                         }
-                        return try ds.readAll(Float.self, exactSize: 4).values
+                        return try ds.readAll(Float.self, exactSize: 4, limit: ACOLLimits.maxParameters).values
                     }
                     tensors.append(NamedTensor(name: t.name, shape: t.shape, values: values))
                 }

@@ -6,8 +6,8 @@ import Foundation
 /// themselves are `ACOLLimits`, docs/file-format.md "Limits").
 enum ReadLimits {
     /// Values one array (attribute or dataset other than weights and images) may hold at most
-    /// when a reader gives no tighter limit.
-    static let defaultMaxElements = ACOLLimits.maxParameters
+    /// when a reader gives no tighter limit (weights: `ACOLLimits.maxParameters`).
+    static let defaultMaxElements = 1 << 24
     /// Strings of one string attribute or dataset, at most, and their bytes (fixed-length ones).
     static let maxStrings = 1 << 20
     static let maxStringBytes = 1 << 28

@@ -21,8 +21,9 @@ public enum ACOLLimits {
     public static let maxKernelSide = 1024
     /// Values of one example's activations after any layer (64 Mi floats, 256 MiB).
     public static let maxActivationElements = 1 << 26
-    /// All tensors of a network together (weights, biases, BatchNorm statistics): 256 Mi floats (1 GiB).
-    public static let maxParameters = 1 << 28
+    /// All tensors of a network together (weights, biases, BatchNorm statistics): 512 Mi floats
+    /// (2 GiB; every preset on 96 x 96 x 3 inputs with 64 filters fits: cnn1 has 303 M).
+    public static let maxParameters = 1 << 29
     /// Output nodes of the ACOL head (n_p x k); also bounds n_p and k.
     public static let maxNodes = 4096
     /// Fine classes (named, or implied by labels) and parents of a data set or model.
