@@ -254,6 +254,7 @@ struct Inspect: ParsableCommand {
             if n.kind == .dataset {
                 line += "  \(n.dtype ?? "?") [\((n.shape ?? []).map(String.init).joined(separator: ", "))]"
             }
+            if let note = n.note { line += "  (\(note))" }   // a cycle or nesting too deep: not descended
             Console.out(line)
             for a in n.attributes { Console.out(indent + "  @" + a.name + " = " + a.value) }
         }

@@ -80,7 +80,7 @@ public final class DatasetWriter: ImageSink {
         precondition((0...9).contains(gzipLevel), "gzip level must be 0...9")
         precondition(chunkImages > 0, "chunkImages must be > 0")
         self.path = path; self.gzipLevel = gzipLevel; self.preferredChunkImages = chunkImages; self.creator = creator
-        out = try H5Library.run { try AtomicH5File(target: path, inputs: inputs) }
+        out = try H5Session.run { try AtomicH5File(target: path, inputs: inputs) }
     }
 
     deinit { abort() }
@@ -97,7 +97,7 @@ public final class DatasetWriter: ImageSink {
 
     /// Runs `body`; any error aborts the whole file.
     private func guarded(_ body: () throws -> Void) throws {
-        try H5Library.run {
+        try H5Session.run {
             do {
                 guard out != nil, !finished else {
                     throw HDF5Error.usage(path: path, problem: "the data-set writer was already finished or aborted")
@@ -113,8 +113,9 @@ public final class DatasetWriter: ImageSink {
     public func begin(_ description: DatasetDescription) throws {
         try guarded {
             guard self.description == nil else { throw HDF5Error.usage(path: path, problem: "begin called twice") }
-            guard description.height > 0, description.width > 0, description.channels > 0 else {
-                throw HDF5Error.usage(path: path, problem: "image shape must be positive, got \(description.height) x \(description.width) x \(description.channels)")
+            // The reader's limit (ACOLLimits): the writer never makes a file its reader refuses.
+            if let problem = ACOLLimits.imageShapeProblem(height: description.height, width: description.width, channels: description.channels) {
+                throw HDF5Error.usage(path: path, problem: "image shape: \(problem)")
             }
             let l = description.labels
             if !l.parentOfFine.isEmpty && l.parentOfFine.count != l.fineNames.count {
@@ -235,7 +236,7 @@ public final class DatasetWriter: ImageSink {
 
     /// Drops everything written so far and removes the temporary file. Never throws.
     public func abort() {
-        H5Library.run { abortLocked() }
+        H5Session.run { abortLocked() }
     }
 
     private func abortLocked() {
@@ -258,9 +259,9 @@ public final class DatasetReader {
 
     public init(path: String) throws {
         self.path = path
-        let r = try H5Library.run { try HDF5Files.open(path, expecting: DatasetFile.formatName, versions: DatasetFile.supportedVersions) }
+        let r = try H5Session.run { try HDF5Files.open(path, expecting: DatasetFile.formatName, versions: DatasetFile.supportedVersions) }
         do {
-            (description, splits, formatVersion, creator, created) = try H5Library.run { try Self.readHeader(r) }
+            (description, splits, formatVersion, creator, created) = try H5Session.run { try Self.readHeader(r) }
         } catch {
             r.close()
             throw error
@@ -283,11 +284,12 @@ public final class DatasetReader {
         func bad(_ object: String, _ problem: String) -> HDF5Error { HDF5Error.invalidContent(path: path, object: object, problem: problem) }
         let version = try root.intAttribute("format_version")
         let h = try root.intAttribute("height"), w = try root.intAttribute("width"), c = try root.intAttribute("channels")
-        guard h > 0, w > 0, c > 0, h * w * c <= 1 << 28 else {
-            throw bad("/", "expected a positive image shape, found height \(h), width \(w), channels \(c)")
+        if let problem = ACOLLimits.imageShapeProblem(height: h, width: w, channels: c) {
+            throw bad("/", "image shape: \(problem) (attributes height, width, channels)")
         }
         let fine = try root.hasAttribute("fine_names") ? try root.stringArrayAttribute("fine_names") : []
         let parents = try root.hasAttribute("parent_names") ? try root.stringArrayAttribute("parent_names") : []
+        try DatasetChecks.names(fine: fine.count, parents: parents.count, path: path)
         let pof = try root.hasAttribute("parent_of_fine") ? try root.arrayAttribute("parent_of_fine", Int64.self).map { Int($0) } : []
         if !pof.isEmpty {
             guard pof.count == fine.count else {
@@ -306,6 +308,8 @@ public final class DatasetReader {
         } else {
             names = try root.linkNames().filter { try root.objectType($0) == .group && root.exists($0 + "/images") }
         }
+        try DatasetChecks.splitCount(names.count, path: path)
+        let fileSize = ReadLimits.fileSize(path)
         var splits: [SplitInfo] = []
         for name in names {
             guard try root.objectType(name) == .group else { throw bad("/" + name, "listed in 'splits' but there is no such group") }
@@ -317,6 +321,8 @@ public final class DatasetReader {
                     guard shape.count == 4, Array(shape.dropFirst()) == [h, w, c] else {
                         throw bad(ds.name, "expected shape [N, \(h), \(w), \(c)], found \(shape)")
                     }
+                    try ReadLimits.requirePlausible(count: shape[0], rowBytes: h * w * c, what: "images of \(h) x \(w) x \(c)",
+                                                    fileSize: fileSize, object: ds.name, path: path)
                     return shape[0]
                 }
                 func labels(_ label: String) throws -> Bool {
@@ -325,6 +331,7 @@ public final class DatasetReader {
                         try ds.checkNumericType(Int32.self)
                         let shape = try ds.shape()
                         guard shape == [n] else { throw bad(ds.name, "expected shape [\(n)] (one per image), found \(shape)") }
+                        try ReadLimits.requirePlausible(count: n, rowBytes: 4, what: "labels", fileSize: fileSize, object: ds.name, path: path)
                     }
                     return true
                 }
@@ -358,7 +365,7 @@ public final class DatasetReader {
         guard let root else { throw HDF5Error.usage(path: path, problem: "the reader is closed") }
         let d = description
         let rowShape = [d.height, d.width, d.channels]
-        return try H5Library.run {
+        return try H5Session.run {
             try closing(root.openGroup(name)) { g in
                 var pixels = [UInt8](repeating: 0, count: range.count * rowShape.reduce(1, *))
                 try closing(g.openDataset("images")) { ds in
@@ -369,9 +376,11 @@ public final class DatasetReader {
                     try closing(g.openDataset(label)) { ds in
                         try v.withUnsafeMutableBufferPointer { try ds.readRows(range.lowerBound, range.count, rowShape: [], into: $0) }
                     }
-                    if let i = v.firstIndex(where: { $0 < 0 || (limit > 0 && Int($0) >= limit) }) {
+                    // Without names, labels are bounded by ACOLLimits.maxClasses (class tables are that big).
+                    let bound = limit > 0 ? limit : ACOLLimits.maxClasses
+                    if let i = v.firstIndex(where: { $0 < 0 || Int($0) >= bound }) {
                         throw HDF5Error.invalidContent(path: path, object: "/\(name)/\(label)",
-                                                       problem: "entry \(range.lowerBound + i) is \(v[i]), expected 0..<\(limit > 0 ? limit : Int(Int32.max))")
+                                                       problem: "entry \(range.lowerBound + i) is \(v[i]), expected 0..<\(bound)" + (limit > 0 ? "" : " (the file has no names for them; at most \(ACOLLimits.maxClasses) classes)"))
                     }
                     return v
                 }

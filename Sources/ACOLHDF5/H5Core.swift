@@ -3,7 +3,7 @@ import Foundation
 
 // The one place where libhdf5 is called into and its results checked.
 //
-// - Every public operation of this module runs inside `H5Library.run`, which holds one
+// - Every public operation of this module runs inside `H5Session.run`, which holds one
 //   process-wide recursive lock (libhdf5 may be built without thread safety, e.g. Homebrew's)
 //   and switches HDF5's automatic error printing off for the calling thread (the setting is
 //   per thread in thread-safe builds, so it is done on every entry; it costs nanoseconds).
@@ -12,7 +12,9 @@ import Foundation
 // - Every id lives in an `H5ID`, which closes it exactly once (explicitly or in deinit);
 //   closing never throws.
 
-enum H5Library {
+/// The process-wide libhdf5 session: one lock around every libhdf5 call, its printing off, and its
+/// error stack read back as text. (`HDF5Library` is the public view: open-object counts, version.)
+enum H5Session {
     private static let lock = NSRecursiveLock()
 
     /// Runs `body` with HDF5 to ourselves and its printing switched off.
@@ -58,7 +60,7 @@ func decodeCString(_ buf: [CChar]) -> String {
 @discardableResult @inline(__always)
 func check<T: BinaryInteger>(_ result: T, _ path: String, _ operation: @autoclosure () -> String) throws -> T {
     if result < 0 {
-        throw HDF5Error.library(path: path, operation: operation(), details: H5Library.errorStack())
+        throw HDF5Error.library(path: path, operation: operation(), details: H5Session.errorStack())
     }
     return result
 }
@@ -88,7 +90,7 @@ final class H5ID {
         guard raw >= 0 else { return }
         let id = raw
         raw = -1
-        H5Library.run {
+        H5Session.run {
             switch kind {
             case .file: _ = H5Fclose(id)
             case .group: _ = H5Gclose(id)
@@ -199,7 +201,7 @@ enum H5 {
         let rank = Int(try check(H5Sget_simple_extent_ndims(space.raw), space.path, "H5Sget_simple_extent_ndims"))
         var d = [hsize_t](repeating: 0, count: max(rank, 1))
         try check(H5Sget_simple_extent_dims(space.raw, &d, nil), space.path, "H5Sget_simple_extent_dims")
-        return d.prefix(rank).map { Int($0) }
+        return try d.prefix(rank).map { try ReadLimits.int($0, space) }
     }
 
     /// A numpy-style name of a stored type: "float32", "uint8", "string", "string[12]", "compound", ...
@@ -263,6 +265,7 @@ extension H5ID {
             prefix += prefix.isEmpty ? String(part) : "/" + part
             let r = try check(H5Lexists(raw, prefix, h5pDefault), path, "H5Lexists \(child(prefix))")
             if r == 0 { return false }
+            try requireHardLink(prefix)   // Links.swift: no soft or external links
         }
         return true
     }
@@ -403,10 +406,10 @@ extension H5ID {
 
     /// Reads all of a numeric dataset or attribute (HDF5 converts the stored type to `T`,
     /// after `checkNumericType`).
-    func readAll<T: H5Element>(_: T.Type, exactSize: Int? = nil) throws -> (values: [T], shape: [Int]) {
+    func readAll<T: H5Element>(_: T.Type, exactSize: Int? = nil, limit: Int = ReadLimits.defaultMaxElements) throws -> (values: [T], shape: [Int]) {
         try checkNumericType(T.self, exactSize: exactSize)
         let shape = try self.shape()
-        let n = shape.reduce(1, *)
+        let n = try ReadLimits.elementCount(shape, of: self, limit: limit)
         var out = [T](repeating: T.zero, count: n)
         if n == 0 { return (out, shape) }
         try out.withUnsafeMutableBytes { buf in
@@ -421,9 +424,9 @@ extension H5ID {
     }
 
     /// Reads a 1-D numeric dataset `name` below this group.
-    func readVector<T: H5Element>(_ name: String, _: T.Type) throws -> [T] {
+    func readVector<T: H5Element>(_ name: String, _: T.Type, limit: Int = ReadLimits.defaultMaxElements) throws -> [T] {
         try closing(openDataset(name)) { ds in
-            let r = try ds.readAll(T.self)
+            let r = try ds.readAll(T.self, limit: limit)
             guard r.shape.count == 1 else {
                 throw HDF5Error.invalidContent(path: path, object: ds.name, problem: "expected a 1-D array, found shape \(r.shape)")
             }
@@ -543,7 +546,7 @@ extension H5ID {
         guard shape.count <= 1 else {
             throw HDF5Error.invalidContent(path: path, object: name, problem: "expected a string or a list of strings, found shape \(shape)")
         }
-        let n = shape.reduce(1, *)
+        let n = try ReadLimits.elementCount(shape, of: self, limit: ReadLimits.maxStrings)
         if n == 0 { return ([], false) }
         let read: (hid_t, UnsafeMutableRawPointer) throws -> Void = { mt, buf in
             if self.kind == .attribute {
@@ -569,7 +572,7 @@ extension H5ID {
             defer { mt.close() }
             try check(H5Tset_size(mt.raw, size + 1), path, "H5Tset_size")
             try check(H5Tset_strpad(mt.raw, H5T_STR_NULLTERM), path, "H5Tset_strpad")
-            var buf = [CChar](repeating: 0, count: (size + 1) * n)
+            var buf = [CChar](repeating: 0, count: try ReadLimits.stringBytes(count: n, size: size, of: self))
             try buf.withUnsafeMutableBytes { try read(mt.raw, $0.baseAddress!) }
             for i in 0..<n { out.append(decodeCString(Array(buf[(i * (size + 1))..<((i + 1) * (size + 1))]))) }
         }
@@ -619,13 +622,13 @@ extension H5ID {
 public enum HDF5Library {
     /// All open HDF5 objects (files, groups, datasets, datatypes, attributes) in the process.
     public static func openObjectCount() -> Int {
-        H5Library.run { Int(H5Fget_obj_count(hid_t(acol_h5f_obj_all()), acol_h5f_obj_all())) }
+        H5Session.run { Int(H5Fget_obj_count(hid_t(acol_h5f_obj_all()), acol_h5f_obj_all())) }
     }
 
     /// The open objects that belong to files whose path starts with `prefix` (e.g. a test's
     /// temporary folder), as "file: kind" strings. Not disturbed by other threads' files.
     public static func openObjects(inFilesUnder prefix: String) -> [String] {
-        H5Library.run {
+        H5Session.run {
             let n = Int(H5Fget_obj_count(hid_t(acol_h5f_obj_all()), acol_h5f_obj_all()))
             if n <= 0 { return [] }
             var ids = [hid_t](repeating: 0, count: n)
@@ -654,7 +657,7 @@ public enum HDF5Library {
 
     /// The libhdf5 version this module runs against ("1.10.8").
     public static var version: String {
-        H5Library.run {
+        H5Session.run {
             var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
             _ = H5get_libversion(&a, &b, &c)
             return "\(a).\(b).\(c)"

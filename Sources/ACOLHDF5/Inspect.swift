@@ -1,4 +1,3 @@
-internal import CHDF5
 import Foundation
 
 /// What a file on disk is.
@@ -35,6 +34,8 @@ public struct HDF5TreeNode: Equatable, Sendable {
     /// Datasets only.
     public var dtype: String?
     public var attributes: [HDF5AttributeInfo]
+    /// Why a group's contents are not listed (a hard-link cycle, nesting too deep); nil otherwise.
+    public var note: String? = nil
 }
 
 /// Classifying files and listing foreign ones.
@@ -42,7 +43,7 @@ public enum HDF5Inspector {
     /// Model, data set, foreign HDF5 or not HDF5. Throws only when the file is missing or an HDF5
     /// file that cannot be opened (e.g. truncated).
     public static func classify(_ path: String) throws -> HDF5FileKind {
-        try H5Library.run {
+        try H5Session.run {
             let root: H5ID
             do {
                 root = try HDF5Files.openHDF5(path)
@@ -65,13 +66,14 @@ public enum HDF5Inspector {
     /// Every group and dataset reachable by hard links from the root, depth first in name order,
     /// the root first; with shapes, dtypes and attributes.
     public static func tree(_ path: String) throws -> [HDF5TreeNode] {
-        try H5Library.run {
+        try H5Session.run {
             let root = try HDF5Files.openHDF5(path)
             defer { root.close() }
             var out = [HDF5TreeNode(path: "/", kind: .group, shape: nil, dtype: nil, attributes: try attributes(of: root))]
-            for (name, kind) in try HDF5Files.walk(root, includeAll: true) {
-                var node = HDF5TreeNode(path: "/" + name, kind: .other, shape: nil, dtype: nil, attributes: [])
-                switch kind {
+            for entry in try GroupWalk.walk(root, includeAll: true) {
+                let name = entry.path
+                var node = HDF5TreeNode(path: "/" + name, kind: .other, shape: nil, dtype: nil, attributes: [], note: entry.note)
+                switch entry.kind {
                 case .group:
                     node.kind = .group
                     node.attributes = try closing(root.openGroup(name)) { try attributes(of: $0) }
@@ -124,75 +126,5 @@ public enum HDF5Inspector {
             text = v.map { "\($0)" }
         }
         return shape.isEmpty ? (text.first ?? "") : "[" + text.joined(separator: ", ") + "]"
-    }
-}
-
-/// Opening files and walking groups, shared by the two formats and the inspector.
-enum HDF5Files {
-    /// Opens an existing HDF5 file read-only after checking that it exists and has the HDF5 signature.
-    static func openHDF5(_ path: String) throws -> H5ID {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw HDF5Error.fileNotFound(path: path) }
-        guard !isDir.boolValue else { throw HDF5Error.io(path: path, operation: "open", reason: "it is a folder, not a file") }
-        try FileChecksum.verify(path)
-        let r = H5Fis_hdf5(path)
-        if r == 0 { throw HDF5Error.notHDF5(path: path) }
-        if r < 0 {
-            let details = H5Library.errorStack()
-            // An unreadable file (permissions) is reported by the OS; anything else is not HDF5.
-            if access(path, R_OK) != 0 {
-                throw HDF5Error.io(path: path, operation: "open", reason: String(cString: strerror(errno)))
-            }
-            throw HDF5Error.library(path: path, operation: "H5Fis_hdf5", details: details)
-        }
-        return try H5ID.openFile(path)
-    }
-
-    /// Opens an acol file and checks its root `format` and `format_version`.
-    static func open(_ path: String, expecting format: String, versions: [Int]) throws -> H5ID {
-        let root = try openHDF5(path)
-        do {
-            guard try root.hasAttribute("format") else {
-                throw HDF5Error.wrongFormat(path: path, expected: format, found: nil)
-            }
-            let found: String
-            do { found = try root.stringAttribute("format") } catch {
-                throw HDF5Error.wrongFormat(path: path, expected: format, found: "a non-string 'format' attribute")
-            }
-            guard found == format else { throw HDF5Error.wrongFormat(path: path, expected: format, found: found) }
-            guard try root.hasAttribute("format_version") else {
-                throw HDF5Error.invalidContent(path: path, object: "/", problem: "attribute 'format_version' is missing")
-            }
-            let version = try root.intAttribute("format_version")
-            guard versions.contains(version) else {
-                throw HDF5Error.unsupportedVersion(path: path, format: format, found: version, supported: versions)
-            }
-            return root
-        } catch {
-            root.close()
-            throw error
-        }
-    }
-
-    /// Objects below `group` reachable by hard links, as relative paths, depth first in name order.
-    /// With `includeAll` false only groups and datasets are listed.
-    static func walk(_ group: H5ID, prefix: String = "", includeAll: Bool = false, depth: Int = 0) throws -> [(String, H5ID.ObjectKind)] {
-        guard depth < 64 else {
-            throw HDF5Error.invalidContent(path: group.path, object: group.name, problem: "groups nested more than 64 deep")
-        }
-        var out: [(String, H5ID.ObjectKind)] = []
-        for name in try group.linkNames() {
-            guard try group.isHardLink(name), let kind = try group.objectType(name) else { continue }
-            let full = prefix.isEmpty ? name : prefix + "/" + name
-            if kind == .group {
-                out.append((full, .group))
-                let sub = try group.openGroup(name)
-                defer { sub.close() }
-                out += try walk(sub, prefix: full, includeAll: includeAll, depth: depth + 1)
-            } else if kind == .dataset || includeAll {
-                out.append((full, kind))
-            }
-        }
-        return out
     }
 }

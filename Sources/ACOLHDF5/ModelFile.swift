@@ -41,7 +41,7 @@ public enum ModelFile {
     public static func save(_ model: ACOLModel, to path: String, creator: String = defaultCreator,
                             inputs: [String] = [], otherOutputs: [String] = []) throws {
         try OutputFile.check(path, inputs: inputs, otherOutputs: otherOutputs)
-        try H5Library.run {
+        try H5Session.run {
             let out = try AtomicH5File(target: path, inputs: inputs)
             do {
                 try write(model, into: out.file!, creator: creator)
@@ -154,10 +154,11 @@ public enum ModelFile {
     /// Reads a model file, validating before trusting: format, version, architecture (decodes
     /// and builds), every weight's dtype and shape, then the sizes of the metadata arrays.
     public static func load(_ path: String) throws -> ACOLModel {
-        try H5Library.run {
+        try H5Session.run {
             let root = try HDF5Files.open(path, expecting: formatName, versions: supportedVersions)
             defer { root.close() }
             let summary = try readSummary(root)
+            try closing(root.openGroup("weights")) { try ModelChecks.weights($0, spec: summary.spec, path: path) }   // before allocating
             let network: Network
             do {
                 network = try Network(spec: summary.spec)
@@ -179,13 +180,13 @@ public enum ModelFile {
                             throw HDF5Error.invalidContent(path: path, object: ds.name,
                                                            problem: "expected shape \(t.shape) (from the architecture), found \(shape)")
                         }
-                        return try ds.readAll(Float.self, exactSize: 4).values
+                        return try ds.readAll(Float.self, exactSize: 4, limit: ACOLLimits.maxParameters).values
                     }
                     tensors.append(NamedTensor(name: t.name, shape: t.shape, values: values))
                 }
                 let expected = Set(network.stateTensors().map(\.name))
-                for (name, kind) in try HDF5Files.walk(w) where kind == .dataset && !expected.contains(name) {
-                    throw HDF5Error.invalidContent(path: path, object: "/weights/" + name,
+                for e in try GroupWalk.walk(w, strict: true) where e.kind == .dataset && !expected.contains(e.path) {
+                    throw HDF5Error.invalidContent(path: path, object: "/weights/" + e.path,
                                                    problem: "unexpected dataset: the architecture has no tensor of that name")
                 }
             }
@@ -203,7 +204,7 @@ public enum ModelFile {
 
     /// Everything but the weights' values (their names and shapes are listed).
     public static func summary(_ path: String) throws -> ModelSummary {
-        try H5Library.run {
+        try H5Session.run {
             let root = try HDF5Files.open(path, expecting: formatName, versions: supportedVersions)
             defer { root.close() }
             return try readSummary(root)
@@ -225,6 +226,7 @@ public enum ModelFile {
         } catch {
             throw bad("/ attribute 'architecture'", "expected the network architecture as JSON, found text that does not decode (\(describe(error)))")
         }
+        try ModelChecks.architecture(spec, path: path)   // ACOLLimits, before head.nodes or any tensor
         let head = spec.head
 
         // ACOL metadata.
@@ -239,28 +241,29 @@ public enum ModelFile {
                     throw bad("/acol attribute 'parent_names'", "expected \(np) names (n_p), found \(parentNames.count)")
                 }
                 let fineNames = try g.hasAttribute("fine_names") ? try g.stringArrayAttribute("fine_names") : []
+                try ModelChecks.fineClasses(fineNames.count, object: "/acol attribute 'fine_names'", path: path)
                 var parentOfFine: [Int] = []
                 if try g.exists("parent_of_fine") {
-                    parentOfFine = try g.readVector("parent_of_fine", Int64.self).map { Int($0) }
+                    parentOfFine = try g.readVector("parent_of_fine", Int64.self, limit: ACOLLimits.maxClasses).map { Int($0) }
                     if let badP = parentOfFine.first(where: { $0 < 0 || $0 >= np }) {
                         throw bad("/acol/parent_of_fine", "expected parent indices in 0..<\(np), found \(badP)")
                     }
                 }
-                let nodeParent = try g.readVector("node_parent", Int32.self)
-                let nodeDup = try g.readVector("node_duplicate", Int32.self)
+                let nodeParent = try g.readVector("node_parent", Int32.self, limit: ACOLLimits.maxNodes)
+                let nodeDup = try g.readVector("node_duplicate", Int32.self, limit: ACOLLimits.maxNodes)
                 let n = head.nodes
                 guard nodeParent == (0..<n).map({ Int32($0 % np) }), nodeDup == (0..<n).map({ Int32($0 / np) }) else {
                     throw bad("/acol/node_parent", "expected the interleaved node order (\(n) nodes, parent j mod \(np)), found \(nodeParent.count) entries that differ")
                 }
 
                 let clusters: [ClusterInfo] = try closing(g.openGroup("clusters")) { cg in
-                    let node = try cg.readVector("node", Int64.self)
-                    let parent = try cg.readVector("parent", Int64.self)
-                    let dup = try cg.readVector("duplicate", Int64.self)
-                    let count = try cg.readVector("count", Int64.self)
-                    let fine = try cg.readVector("fine_label", Int64.self)
-                    let majority = try cg.readVector("majority_count", Int64.self)
-                    let share = try cg.readVector("share", Double.self)
+                    let node = try cg.readVector("node", Int64.self, limit: ACOLLimits.maxNodes)
+                    let parent = try cg.readVector("parent", Int64.self, limit: ACOLLimits.maxNodes)
+                    let dup = try cg.readVector("duplicate", Int64.self, limit: ACOLLimits.maxNodes)
+                    let count = try cg.readVector("count", Int64.self, limit: ACOLLimits.maxNodes)
+                    let fine = try cg.readVector("fine_label", Int64.self, limit: ACOLLimits.maxNodes)
+                    let majority = try cg.readVector("majority_count", Int64.self, limit: ACOLLimits.maxNodes)
+                    let share = try cg.readVector("share", Double.self, limit: ACOLLimits.maxNodes)
                     let names = try cg.stringArrayAttribute("fine_name")
                     let m = node.count
                     for (name, c) in [("parent", parent.count), ("duplicate", dup.count), ("count", count.count),
@@ -268,6 +271,8 @@ public enum ModelFile {
                                       ("share", share.count), ("fine_name", names.count)] where c != m {
                         throw bad("/acol/clusters/\(name)", "expected \(m) entries (as many as /acol/clusters/node), found \(c)")
                     }
+                    try ModelChecks.clusters(node: node, parent: parent, duplicate: dup, count: count, fineLabel: fine,
+                                             majority: majority, share: share, head: head, fineNames: fineNames.count, path: path)
                     return (0..<m).map { i in
                         ClusterInfo(node: Int(node[i]), parent: Int(parent[i]), duplicate: Int(dup[i]), count: Int(count[i]),
                                     fineLabel: fine[i] < 0 ? nil : Int(fine[i]), fineName: names[i].isEmpty ? nil : names[i],
@@ -297,6 +302,7 @@ public enum ModelFile {
                           channels: try g.intAttribute("channels"), scale: try g.scalarAttribute("scale", Float.self),
                           offset: try g.scalarAttribute("offset", Float.self))
         }
+        try ModelChecks.preprocessing(preprocessing, spec: spec, path: path)   // same images as the architecture
 
         var settings: TrainingSettings?
         if try root.objectType("training") == .group {
@@ -322,7 +328,7 @@ public enum ModelFile {
         var history: [EpochRecord] = []
         if try root.objectType("history") == .group {
             history = try closing(root.openGroup("history")) { g in
-                let m = try g.readVector("epoch", Int64.self).count
+                let m = try g.readVector("epoch", Int64.self, limit: ACOLLimits.maxEpochs).count
                 var records = [EpochRecord](repeating: .empty, count: m)
                 for col in EpochRecord.columns {
                     guard try g.exists(col.name) else {
@@ -331,8 +337,8 @@ public enum ModelFile {
                     }
                     let values: [Double?]
                     switch col.kind {
-                    case .integer: values = try g.readVector(col.name, Int64.self).map { $0 < 0 && col.optional ? nil : Double($0) }
-                    case .real: values = try g.readVector(col.name, Double.self).map { $0.isNaN && col.optional ? nil : $0 }
+                    case .integer: values = try g.readVector(col.name, Int64.self, limit: ACOLLimits.maxEpochs).map { $0 < 0 && col.optional ? nil : Double($0) }
+                    case .real: values = try g.readVector(col.name, Double.self, limit: ACOLLimits.maxEpochs).map { $0.isNaN && col.optional ? nil : $0 }
                     }
                     guard values.count == m else {
                         throw bad("/history/\(col.name)", "expected \(m) entries (as many as /history/epoch), found \(values.count)")
@@ -345,13 +351,13 @@ public enum ModelFile {
 
         var tensors: [(name: String, shape: [Int])] = []
         try closing(root.openGroup("weights")) { w in
-            for (name, kind) in try HDF5Files.walk(w) where kind == .dataset {
-                tensors.append((name, try closing(w.openDataset(name)) { try $0.shape() }))
+            for e in try GroupWalk.walk(w, strict: true) where e.kind == .dataset {
+                tensors.append((e.path, try closing(w.openDataset(e.path)) { try $0.shape() }))
             }
         }
         // In the network's order when it builds; stored order (by name) otherwise.
-        if let net = try? Network(spec: spec) {
-            let order = Dictionary(uniqueKeysWithValues: net.stateTensors().enumerated().map { ($1.name, $0) })
+        if let shapes = try? spec.stateShapes() {   // the names without building (allocating) the network
+            let order = Dictionary(uniqueKeysWithValues: shapes.enumerated().map { ($1.name, $0) })
             tensors.sort { (order[$0.name] ?? Int.max, $0.name) < (order[$1.name] ?? Int.max, $1.name) }
         }
         return ModelSummary(formatVersion: version, creator: creator, created: created, spec: spec, gar: gar,

@@ -109,7 +109,7 @@ extension HDF5Tests {
             func variant(_ name: String, _ edit: (H5ID) throws -> Void) throws -> String {
                 let p = dir.file(name)
                 try FileManager.default.copyItem(atPath: good, toPath: p)
-                try H5Library.run {
+                try H5Session.run {
                     let f = try H5ID.openFileForWriting(p)
                     defer { f.close() }
                     try edit(f)
@@ -192,7 +192,7 @@ extension HDF5Tests {
 
 /// Writes a plain HDF5 file through the internal layer (not atomically; for tests).
 func writeFile(_ path: String, _ body: (H5ID) throws -> Void) throws {
-    try H5Library.run {
+    try H5Session.run {
         let f = try H5ID.createFile(path, reportAs: path)
         defer { f.close() }
         try body(f)

@@ -11,6 +11,7 @@ public final class Network {
 
     /// Builds the network with Glorot-uniform weights drawn from `seed`.
     public init(spec: NetworkSpec, seed: UInt64 = 0) throws {
+        try spec.validate()   // ACOLLimits, overflow-checked, before anything is allocated
         guard spec.inputShape.count == 3, spec.inputShape.allSatisfy({ $0 > 0 }) else {
             throw ACOLError.invalidSpec("input shape must be [height, width, channels] > 0, got \(spec.inputShape)")
         }
