@@ -188,8 +188,8 @@ struct ThreadOptions: ParsableArguments {
 
 /// Bounds on option values, checked before anything is allocated (docs/cli.md lists them).
 enum OptionCheck {
-    /// Duplicates per parent.
-    static let maxK = 1_024
+    /// Duplicates per parent (parents x k is bounded by `ACOLLimits.maxNodes` too).
+    static let maxK = ACOLLimits.maxNodes / 2
 
     static func range(_ name: String, _ value: Int?, _ r: ClosedRange<Int>) throws {
         guard let v = value else { return }

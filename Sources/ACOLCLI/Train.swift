@@ -102,10 +102,10 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.range("-k", k, 1...OptionCheck.maxK)
-        try OptionCheck.range("--epochs", epochs, 1...100_000)
+        try OptionCheck.range("--epochs", epochs, 1...ACOLLimits.maxEpochs)
         try OptionCheck.range("--batch-size", batchSize, 2...65_536)
         try OptionCheck.range("--limit", limit, 2...Int(Int32.max))
-        try OptionCheck.range("--hidden", hidden, 1...65_536)
+        try OptionCheck.range("--hidden", hidden, 1...ACOLLimits.maxUnits)
         try OptionCheck.range("--filters", filters, 1...4_096)
         try OptionCheck.positive("--lr", lr)
         try OptionCheck.nonNegative("--ca", ca)
@@ -158,7 +158,7 @@ struct Train: ParsableCommand {
         let np = prepared.parentNames.count
         let kk = k ?? Train.defaultK(parents: np, parentOfFine: prepared.parentOfFine)
         if np * kk < 2 { throw CLIError.option("parents x k must give at least 2 output nodes (have \(np) x \(kk))") }
-        if np * kk > 65_536 { throw CLIError.option("parents x k must give at most 65536 output nodes (have \(np) x \(kk))") }
+        if np * kk > ACOLLimits.maxNodes { throw CLIError.option("parents x k must give at most \(ACOLLimits.maxNodes) output nodes (have \(np) x \(kk))") }
         let d = prepared.description
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm, filters: filters, hidden: hidden,

@@ -81,7 +81,7 @@ struct BinaryTests {
         let dir = try TempDir()
         let r = try CLI.run(["train", "x.h5", "-o", "m.h5", "--epochs", "0"], in: dir.url)
         #expect(r.status == 64)
-        #expect(r.stderr.contains("--epochs must be 1...100000, found 0"))
+        #expect(r.stderr.contains("--epochs must be 1...1048576, found 0"))
     }
 
     @Test func inspectOfANonHDF5File() throws {
