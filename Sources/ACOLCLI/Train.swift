@@ -173,7 +173,7 @@ struct Train: ParsableCommand {
         let opt = optimizerConfig
         model.settings = TrainingSettings(optimizer: opt, batchSize: batchSize, epochs: epochs, seed: seed,
                                           datasetFile: (data as NSString).lastPathComponent,
-                                          datasetSHA256: try SHA256Digest.hex(ofFile: data))
+                                          datasetSHA256: try FileDigest.sha256(ofFile: data))
         let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed))
         if !quiet {
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))

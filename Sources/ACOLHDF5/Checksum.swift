@@ -58,7 +58,11 @@ enum FileChecksum {
             throw HDF5Error.damaged(path: path, problem: "its checksum block is unreadable")
         }
         let found: (size: UInt64, crc: UInt32)
-        do { found = try crc32(of: h, from: UInt64(blockSize)) } catch {
+        // The SHA-256 of the whole file in the same pass (the block, then what the CRC covers),
+        // kept for `FileDigest.sha256(ofFile:)`: a data set is read once for both.
+        var digest = SHA256Digest()
+        digest.update(head)
+        do { found = try crc32(of: h, from: UInt64(blockSize), digest: &digest) } catch {
             throw HDF5Error.io(path: path, operation: "read", reason: error.localizedDescription)
         }
         guard found.size == size else {
@@ -69,6 +73,7 @@ enum FileChecksum {
         guard found.crc == crc else {
             throw HDF5Error.damaged(path: path, problem: "checksum mismatch (crc32 \(hex(found.crc)), expected \(hex(crc))): the file is corrupt or was changed by another program")
         }
+        FileDigest.remember(path, sha256: digest.hex())
     }
 
     private static func hex(_ v: UInt32) -> String {
@@ -78,6 +83,18 @@ enum FileChecksum {
 
     /// (file size, CRC-32 of bytes from `offset` to the end).
     private static func crc32(of h: FileHandle, from offset: UInt64) throws -> (UInt64, UInt32) {
+        var none: SHA256Digest?
+        return try crc32(of: h, from: offset, digest: &none)
+    }
+
+    /// The same, also feeding every byte read into `digest`.
+    private static func crc32(of h: FileHandle, from offset: UInt64, digest: inout SHA256Digest) throws -> (UInt64, UInt32) {
+        var d: SHA256Digest? = digest
+        defer { digest = d! }
+        return try crc32(of: h, from: offset, digest: &d)
+    }
+
+    private static func crc32(of h: FileHandle, from offset: UInt64, digest: inout SHA256Digest?) throws -> (UInt64, UInt32) {
         let size = try h.seekToEnd()
         guard size >= offset else { return (size, 0) }
         try h.seek(toOffset: offset)
@@ -85,6 +102,7 @@ enum FileChecksum {
         while true {
             guard let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty else { break }
             crc = update(crc, chunk)
+            digest?.update(chunk)
         }
         return (size, crc)
     }

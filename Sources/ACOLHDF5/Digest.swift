@@ -38,3 +38,35 @@ public struct SHA256Digest {
         return d.hex()
     }
 }
+
+/// SHA-256 of files, remembered from the checksum pass: `FileChecksum.verify` computes it while
+/// it reads the file for the CRC, so `sha256(ofFile:)` of a data set that was just opened costs
+/// no second read. The remembered value is used only while the file's device, inode, size and
+/// modification time are unchanged.
+public enum FileDigest {
+    private struct Identity: Equatable { var dev: UInt64, ino: UInt64, size: Int64, mtime: Int, mtimeNs: Int }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var known: [String: (Identity, String)] = [:]
+
+    private static func identity(_ path: String) -> Identity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Identity(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+                        mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec)
+    }
+
+    static func remember(_ path: String, sha256: String) {
+        guard let id = identity(path) else { return }
+        lock.lock(); known[path] = (id, sha256); lock.unlock()
+    }
+
+    /// The SHA-256 of `path` as 64 hex digits: remembered from the checksum pass when the file is
+    /// unchanged since, else read now.
+    public static func sha256(ofFile path: String) throws -> String {
+        lock.lock()
+        let k = known[path]
+        lock.unlock()
+        if let k, let id = identity(path), id == k.0 { return k.1 }
+        return try SHA256Digest.hex(ofFile: path)
+    }
+}

@@ -131,3 +131,18 @@ extension HDF5Tests {
         #expect(f.hex() == g.hex())
     }
 }
+
+@Suite struct FileDigestTests {
+    @Test func theChecksumPassGivesTheFilesSHA256() throws {
+        let dir = TempDir()
+        let path = dir.file("m.h5")
+        try ModelFile.save(try makeModel(), to: path)
+        _ = try ModelFile.load(path)                      // verifies the checksum, remembers the digest
+        let direct = try SHA256Digest.hex(ofFile: path)
+        #expect(try FileDigest.sha256(ofFile: path) == direct)
+        // A changed file is read again, not served from memory.
+        try ModelFile.save(try makeModel(seed: 9), to: path)
+        #expect(try FileDigest.sha256(ofFile: path) == (try SHA256Digest.hex(ofFile: path)))
+        #expect(try FileDigest.sha256(ofFile: path) != direct)
+    }
+}
