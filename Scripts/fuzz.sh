@@ -21,9 +21,17 @@ fi
 case " ${targets[*]} ${h5targets[*]} " in *" $target "*) ;; *) echo "unknown target '$target' (${targets[*]} ${h5targets[*]})" >&2; exit 2 ;; esac
 # libFuzzer and the sanitizers come with the Swift toolchain; lld links them (gold fails on
 # SwiftPM's --defsym main=<module>_main with the sanitizer runtimes).
-swift build -c release --toolset toolset-lld.json \
+# The toolchain's lld, wherever the toolchain is (toolset-lld.json names /opt/swift's).
+lld="$(dirname "$(readlink -f "$(command -v swift)")")/ld.lld"
+toolset=toolset-lld.json
+if [ -x "$lld" ]; then
+    mkdir -p .build
+    printf '{ "schemaVersion": "1.0", "linker": { "path": "%s" } }\n' "$lld" > .build/toolset-lld.json
+    toolset=.build/toolset-lld.json
+fi
+swift build -c release --toolset "$toolset" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product "fuzz-$target" >&2
-bin=$(swift build -c release --toolset toolset-lld.json -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --show-bin-path)/fuzz-$target
+bin=$(swift build -c release --toolset "$toolset" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --show-bin-path)/fuzz-$target
 mkdir -p ".build/corpus/$target" ".build/artifacts/$target"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
 exec "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
