@@ -25,8 +25,8 @@ struct Baseline: ParsableCommand {
     @Argument(help: "The data-set file.")
     var data: String
 
-    @Option(name: .customShort("k"), help: "Clusters per parent (default: as 'acol train' chooses).")
-    var k: Int?
+    @Option(name: .customShort("k"), help: "Clusters per parent, one number or one per parent as for 'acol train' (default: as 'acol train' chooses).")
+    var k: ClusterCounts?
 
     @Option(help: "Parents when the data set has none, or to replace its own (as for 'acol train').")
     var parents: String?
@@ -49,7 +49,7 @@ struct Baseline: ParsableCommand {
     var json = false
 
     func validate() throws {
-        try OptionCheck.range("-k", k, 1...OptionCheck.maxK)
+        try k?.validate("-k")
         try OptionCheck.range("--restarts", restarts, 1...100)
     }
 
@@ -66,8 +66,10 @@ struct Baseline: ParsableCommand {
             }
             guard fit.count > 0, score.count > 0 else { throw CLIError.file(data, "the splits to fit and score must have images") }
             let np = d.parentNames.count
-            let kk = k ?? Train.defaultK(parents: np, parentOfFine: d.parentOfFine)
-            let ev = try KMeansBaseline.evaluate(fit: fit, score: score, parents: np, k: kk, fineNames: d.fineNames,
+            let counts = try Train.clusterCounts(k, parentNames: d.parentNames, parentOfFine: d.parentOfFine)
+            let head = ACOLHeadSpec(duplicates: counts)
+            let kk = Set(counts).count == 1 ? "\(counts[0])" : "(\(counts.map(String.init).joined(separator: ", ")))"
+            let ev = try KMeansBaseline.evaluate(fit: fit, score: score, head: head, fineNames: d.fineNames,
                                                  options: KMeans.Options(restarts: restarts, seed: seed))
             printEvaluation(EvalReport(split: scoreName, ev: ev), ev,
                             title: "k-means inside each parent (\(np) parents x \(kk), raw pixels) fitted on \(fitSplit) of \(data)",

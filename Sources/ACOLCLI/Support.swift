@@ -238,3 +238,67 @@ struct Shard: ExpressibleByArgument, Equatable {
         return Array(items[(n * (index - 1) / count)..<(n * index / count)])
     }
 }
+
+/// `-k`: one number of clusters for every parent ("5"), or one per parent, by name or in parent
+/// order ("tops=5,footwear=3,trouser=1,bag=1", "5,3,1,1").
+struct ClusterCounts: ExpressibleByArgument, Equatable {
+    /// (parent name or "" for positional, count).
+    var entries: [(key: String, count: Int)]
+
+    static func == (a: ClusterCounts, b: ClusterCounts) -> Bool {
+        a.entries.map(\.key) == b.entries.map(\.key) && a.entries.map(\.count) == b.entries.map(\.count)
+    }
+
+    init(_ k: Int) { entries = [("", k)] }
+
+    init?(argument: String) {
+        var e: [(String, Int)] = []
+        for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let t = part.trimmingCharacters(in: .whitespaces)
+            if let eq = t.lastIndex(of: "=") {
+                let name = t[..<eq].trimmingCharacters(in: .whitespaces)
+                guard !name.isEmpty, let n = Int(t[t.index(after: eq)...].trimmingCharacters(in: .whitespaces)) else { return nil }
+                e.append((name, n))
+            } else {
+                guard let n = Int(t) else { return nil }
+                e.append(("", n))
+            }
+        }
+        guard !e.isEmpty else { return nil }
+        // All named or all positional.
+        guard e.allSatisfy({ $0.0.isEmpty }) || e.allSatisfy({ !$0.0.isEmpty }) else { return nil }
+        entries = e
+    }
+
+    /// One value for every parent.
+    var uniform: Int? { entries.count == 1 && entries[0].key.isEmpty ? entries[0].count : nil }
+
+    func validate(_ option: String) throws {
+        for (key, n) in entries where !(1...OptionCheck.maxK).contains(n) {
+            throw ValidationError("\(option) must be 1...\(OptionCheck.maxK)\(key.isEmpty ? "" : " for '\(key)'"), found \(n)")
+        }
+    }
+
+    /// The count of each parent.
+    func resolve(parentNames: [String]) throws -> [Int] {
+        if let k = uniform { return [Int](repeating: k, count: parentNames.count) }
+        if entries.allSatisfy({ $0.key.isEmpty }) {
+            guard entries.count == parentNames.count else {
+                throw CLIError.option("-k: expected \(parentNames.count) counts, one per parent (\(parentNames.joined(separator: ", "))), found \(entries.count)")
+            }
+            return entries.map(\.count)
+        }
+        var out = [Int?](repeating: nil, count: parentNames.count)
+        for (key, n) in entries {
+            guard let p = parentNames.firstIndex(of: key) ?? Int(key).flatMap({ $0 >= 0 && $0 < parentNames.count ? $0 : nil }) else {
+                throw CLIError.option("-k: unknown parent '\(key)' (the parents are: \(parentNames.joined(separator: ", ")))")
+            }
+            guard out[p] == nil else { throw CLIError.option("-k: parent '\(key)' given twice") }
+            out[p] = n
+        }
+        if let missing = out.firstIndex(where: { $0 == nil }) {
+            throw CLIError.option("-k: no count for parent '\(parentNames[missing])' (give one for every parent: \(parentNames.joined(separator: ", ")))")
+        }
+        return out.map { $0! }
+    }
+}

@@ -35,8 +35,8 @@ struct Train: ParsableCommand {
     @Option(help: "Architecture preset: mlp, cnn1, cnn2, cnn3.")
     var arch: String = Recipe.preset
 
-    @Option(name: .customShort("k"), help: "Duplicates (clusters) per parent (default: the most fine classes any parent has, else 5).")
-    var k: Int?
+    @Option(name: .customShort("k"), help: "Duplicates (clusters) per parent: one number for all, or one per parent by name or in order ('tops=5,footwear=3,trouser=1,bag=1', '5,3,1,1'). Default: the most fine classes any parent has, else 5.")
+    var k: ClusterCounts?
 
     @Option(help: "Parents when the data set has none, or to replace its own: '0-4,5-9', 'div:2', a mapping file, or 'none'.")
     var parents: String?
@@ -101,7 +101,7 @@ struct Train: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        try OptionCheck.range("-k", k, 1...OptionCheck.maxK)
+        try k?.validate("-k")
         try OptionCheck.range("--epochs", epochs, 1...ACOLLimits.maxEpochs)
         try OptionCheck.range("--batch-size", batchSize, 2...65_536)
         try OptionCheck.range("--limit", limit, 2...Int(Int32.max))
@@ -118,6 +118,11 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingErrors { try train() }
+    }
+
+    /// The clusters of each parent: from -k, else `defaultK` for every parent.
+    static func clusterCounts(_ k: ClusterCounts?, parentNames: [String], parentOfFine: [Int]) throws -> [Int] {
+        try (k ?? ClusterCounts(defaultK(parents: parentNames.count, parentOfFine: parentOfFine))).resolve(parentNames: parentNames)
     }
 
     /// k when -k is not given: the most fine classes any parent has, else the recipe's.
@@ -156,13 +161,15 @@ struct Train: ParsableCommand {
         if let limit, limit < trainSet.count { trainSet = trainSet.subset(Array(0..<limit)) }
         let testSet = prepared.splits["test"]
         let np = prepared.parentNames.count
-        let kk = k ?? Train.defaultK(parents: np, parentOfFine: prepared.parentOfFine)
-        if np * kk < 2 { throw CLIError.option("parents x k must give at least 2 output nodes (have \(np) x \(kk))") }
-        if np * kk > ACOLLimits.maxNodes { throw CLIError.option("parents x k must give at most \(ACOLLimits.maxNodes) output nodes (have \(np) x \(kk))") }
+        let counts = try Train.clusterCounts(k, parentNames: prepared.parentNames, parentOfFine: prepared.parentOfFine)
+        let kk = counts.max() ?? 1, nodes = counts.reduce(0, +)
+        let clustersText = Set(counts).count == 1 ? "\(np) parents x \(kk) clusters" : "\(np) parents x (\(counts.map(String.init).joined(separator: ", "))) clusters"
+        if nodes < 2 { throw CLIError.option("the parents' clusters must give at least 2 output nodes (have \(clustersText))") }
+        if nodes > ACOLLimits.maxNodes { throw CLIError.option("the parents' clusters must give at most \(ACOLLimits.maxNodes) output nodes (have \(nodes))") }
         let d = prepared.description
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm, filters: filters, hidden: hidden,
-                                    blockNorm: blockNorm)
+                                    blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil)
         spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
         let gar = garConfig
@@ -176,7 +183,7 @@ struct Train: ParsableCommand {
                                           datasetSHA256: try FileDigest.sha256(ofFile: data))
         let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed))
         if !quiet {
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(clustersText), \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }
         var logError: Error?
         var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)

@@ -33,6 +33,8 @@ public enum ModelFile {
     public static let defaultCreator = "acol 0.1.0"
     /// How output nodes map to parents, as written in the file.
     public static let nodeOrder = "interleaved: node j -> parent j mod n_p, duplicate j div n_p"
+    /// The node order with one k per parent (/acol/duplicates): node_parent and node_duplicate say it.
+    public static let nodeOrderPerParent = "duplicate-major rounds: round d lists, in parent order, the parents with more than d duplicates (see node_parent, node_duplicate)"
 
     // MARK: Save
 
@@ -77,7 +79,8 @@ public enum ModelFile {
             try g.setAttribute("n_p", Int64(head.parents))
             try g.setAttribute("k", Int64(head.k))
             try g.setAttribute("nodes", Int64(head.nodes))
-            try g.setAttribute("node_order", string: nodeOrder)
+            try g.setAttribute("node_order", string: head.duplicates == nil ? nodeOrder : nodeOrderPerParent)
+            if let d = head.duplicates { try g.writeDataset("duplicates", d.map { Int32($0) }) }
             try g.setAttribute("parent_names", strings: model.parentNames)
             try g.setAttribute("fine_names", strings: model.fineNames)
             try g.writeDataset("node_parent", (0..<head.nodes).map { Int32(head.parent(ofNode: $0)) })
@@ -252,8 +255,9 @@ public enum ModelFile {
                 let nodeParent = try g.readVector("node_parent", Int32.self, limit: ACOLLimits.maxNodes)
                 let nodeDup = try g.readVector("node_duplicate", Int32.self, limit: ACOLLimits.maxNodes)
                 let n = head.nodes
-                guard nodeParent == (0..<n).map({ Int32($0 % np) }), nodeDup == (0..<n).map({ Int32($0 / np) }) else {
-                    throw bad("/acol/node_parent", "expected the interleaved node order (\(n) nodes, parent j mod \(np)), found \(nodeParent.count) entries that differ")
+                let table = head.nodeTable
+                guard nodeParent == table.map({ Int32($0.parent) }), nodeDup == table.map({ Int32($0.duplicate) }) else {
+                    throw bad("/acol/node_parent", "expected the architecture's node order (\(n) nodes, \(head.duplicates == nil ? "parent j mod \(np)" : "duplicate-major rounds")), found \(nodeParent.count) entries that differ")
                 }
 
                 let clusters: [ClusterInfo] = try closing(g.openGroup("clusters")) { cg in

@@ -221,7 +221,7 @@ struct ParseTests {
     @Test func trainOptions() throws {
         let t = try Train.parse(["d.h5", "-o", "m.h5", "-k", "10", "--gar-scope", "parent", "--symmetric",
                                  "--no-batch-norm", "--optimizer", "adam", "--lr", "0.002", "--frobenius", "mean"])
-        #expect(t.k == 10)
+        #expect(t.k?.uniform == 10)
         #expect(t.garScope == .parent)
         #expect(t.symmetric)
         #expect(!t.batchNorm)

@@ -9,6 +9,14 @@ public enum KMeansBaseline {
     public static func evaluate(fit: ImageSet, score: ImageSet, parents np: Int, k: Int, fineNames: [String] = [],
                                 options: KMeans.Options = KMeans.Options()) throws -> Evaluation {
         guard np >= 1, k >= 1 else { throw ACOLError.invalidData("k-means baseline: expected parents >= 1 and k >= 1, found \(np) and \(k)") }
+        return try evaluate(fit: fit, score: score, head: ACOLHeadSpec(parents: np, k: k), fineNames: fineNames, options: options)
+    }
+
+    /// The same with the head's clusters per parent (one k per parent allowed).
+    public static func evaluate(fit: ImageSet, score: ImageSet, head: ACOLHeadSpec, fineNames: [String] = [],
+                                options: KMeans.Options = KMeans.Options()) throws -> Evaluation {
+        try head.validate()
+        let np = head.parents
         guard fit.imageSize == score.imageSize else {
             throw ACOLError.invalidData("k-means baseline: the images to fit and to score differ in size")
         }
@@ -29,13 +37,13 @@ public enum KMeansBaseline {
             if fitIdx.isEmpty || scoreIdx.isEmpty { continue }
             var opts = options
             opts.seed = options.seed &+ UInt64(p)
-            let km = try KMeans.fit(pixels(fit, fitIdx), count: fitIdx.count, dimension: d, k: min(k, fitIdx.count), options: opts)
+            let nodes = head.nodes(ofParent: p)
+            let km = try KMeans.fit(pixels(fit, fitIdx), count: fitIdx.count, dimension: d, k: min(nodes.count, fitIdx.count), options: opts)
             let (a, _) = km.assign(pixels(score, scoreIdx), count: scoreIdx.count)
-            for (o, i) in scoreIdx.enumerated() { assignments[i] = a[o] * np + p }
+            for (o, i) in scoreIdx.enumerated() { assignments[i] = nodes[a[o]] }
         }
         var parentCorrect: Int?
         if score.coarseLabels != nil { parentCorrect = score.count }   // parents are given, never wrong
-        let head = ACOLHeadSpec(parents: np, k: k)
         return Evaluator.score(assignments: assignments, confidences: [Float](repeating: 1, count: score.count), set: score,
                                head: head, fineNames: fineNames, parentCorrect: parentCorrect)
     }

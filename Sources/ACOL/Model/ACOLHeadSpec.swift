@@ -1,21 +1,57 @@
 import Foundation
 
-/// The ACOL output layer: Z = F W + b with `parents * k` nodes (node j belongs to parent
-/// j mod parents and is duplicate j / parents), softmax over all nodes, sum-pooling into parents.
+/// The ACOL output layer: Z = F W + b with one node per (parent, duplicate), softmax over all
+/// nodes, sum-pooling into parents.
+///
+/// Node order: duplicate-major rounds over the parents. With the same k for every parent this
+/// is the reference's interleaving, node j = parent j mod n_p, duplicate j div n_p. With one k
+/// per parent (`duplicates`), round d holds, in parent order, the parents that have more than d
+/// duplicates: for k = [3, 1, 2] the nodes are (p0 d0) (p1 d0) (p2 d0) (p0 d1) (p2 d1) (p0 d2).
 public struct ACOLHeadSpec: Codable, Equatable, Sendable {
     /// n_p, the number of parents (coarse classes). 1 means no coarse labels.
     public var parents: Int
-    /// k, the duplicates per parent.
+    /// k, the duplicates per parent (with `duplicates`: the largest of them).
     public var k: Int
     /// Batch normalisation of F (with learnt scale and shift) before Z.
     public var batchNormBeforeZ: Bool
+    /// The duplicates of each parent when they differ (nil: k for every parent).
+    public var duplicates: [Int]?
 
     public init(parents: Int, k: Int, batchNormBeforeZ: Bool = true) {
         self.parents = parents; self.k = k; self.batchNormBeforeZ = batchNormBeforeZ
     }
 
-    /// n = n_p * k output nodes.
-    public var nodes: Int { parents * k }
-    public func parent(ofNode j: Int) -> Int { j % parents }
-    public func duplicate(ofNode j: Int) -> Int { j / parents }
+    /// A head with `duplicates[p]` nodes for parent p (all >= 1).
+    public init(duplicates: [Int], batchNormBeforeZ: Bool = true) {
+        parents = duplicates.count
+        k = duplicates.max() ?? 0
+        self.batchNormBeforeZ = batchNormBeforeZ
+        self.duplicates = Set(duplicates).count > 1 ? duplicates : nil
+    }
+
+    /// The duplicates of parent p.
+    public func duplicates(ofParent p: Int) -> Int { duplicates?[p] ?? k }
+
+    /// Output nodes: n_p * k, or the sum of the per-parent counts.
+    public var nodes: Int { duplicates?.reduce(0, +) ?? parents * k }
+
+    /// The parent of every node, in node order.
+    public var nodeParents: [Int] { nodeTable.map(\.parent) }
+
+    /// (parent, duplicate) of every node, in node order.
+    public var nodeTable: [(parent: Int, duplicate: Int)] {
+        guard let duplicates else { return (0..<(parents * k)).map { ($0 % parents, $0 / parents) } }
+        var out: [(Int, Int)] = []
+        for d in 0..<k { for p in 0..<parents where duplicates[p] > d { out.append((p, d)) } }
+        return out
+    }
+
+    public func parent(ofNode j: Int) -> Int { duplicates == nil ? j % parents : nodeTable[j].parent }
+    public func duplicate(ofNode j: Int) -> Int { duplicates == nil ? j / parents : nodeTable[j].duplicate }
+
+    /// The nodes of parent p, by duplicate.
+    public func nodes(ofParent p: Int) -> [Int] {
+        guard duplicates != nil else { return (0..<k).map { $0 * parents + p } }
+        return nodeTable.enumerated().filter { $0.element.parent == p }.map(\.offset)
+    }
 }

@@ -60,6 +60,7 @@ public final class ACOLModel {
     /// Predictions from Z [m, n].
     public func predictions(fromLogits z: Tensor) -> [Prediction] {
         let n = head.nodes, np = head.parents
+        let parentOf = head.nodeParents
         var out: [Prediction] = []
         out.reserveCapacity(z.rows)
         z.data.withUnsafeBufferPointer { zp in
@@ -69,11 +70,11 @@ public final class ACOLModel {
                 for j in 1..<n where row[j] > row[best] { best = j }
                 var total: Float = 0
                 var pooled = [Float](repeating: 0, count: np)
-                for j in 0..<n { let e = expf(row[j] - row[best]); total += e; pooled[j % np] += e }
+                for j in 0..<n { let e = expf(row[j] - row[best]); total += e; pooled[parentOf[j]] += e }
                 var bestParent = 0
                 for p in 1..<np where pooled[p] > pooled[bestParent] { bestParent = p }
-                out.append(Prediction(cluster: best, parent: best % np, confidence: 1 / total,
-                                      parentProbability: pooled[best % np] / total, pooledParent: bestParent))
+                out.append(Prediction(cluster: best, parent: parentOf[best], confidence: 1 / total,
+                                      parentProbability: pooled[parentOf[best]] / total, pooledParent: bestParent))
             }
         }
         return out

@@ -73,7 +73,7 @@ public struct ACOLObjective {
     var blocks: [[Int]] {
         switch gar.scope {
         case .allNodes: return [Array(0..<head.nodes)]
-        case .perParent: return (0..<head.parents).map { p in (0..<head.k).map { d in d * head.parents + p } }
+        case .perParent: return (0..<head.parents).map { head.nodes(ofParent: $0) }
         }
     }
 
@@ -116,6 +116,8 @@ public struct ACOLObjective {
     public func evaluate(z: Tensor, parents: [Int32]?, gradient: Bool) -> Result {
         let m = z.rows, n = head.nodes, np = head.parents
         precondition(z.columns == n, "ACOLObjective: Z has \(z.columns) columns, head has \(n) nodes")
+        let parentOf = head.nodeParents
+        let nodesOf = (0..<np).map { head.nodes(ofParent: $0) }
         var dZ = [Float](repeating: 0, count: gradient ? m * n : 0)
         var pooled = [Float](repeating: 0, count: m * np)
         var ce = 0.0
@@ -131,19 +133,19 @@ public struct ACOLObjective {
                 var total = 0.0
                 for j in 0..<n { s[j] = Double((zp[row + j] - mx)).exp; total += s[j] }
                 var y = [Double](repeating: 0, count: np)
-                for j in 0..<n { s[j] /= total; y[j % np] += s[j] }
+                for j in 0..<n { s[j] /= total; y[parentOf[j]] += s[j] }
                 var best = 0
                 for p in 0..<np { pooled[i * np + p] = Float(y[p]); if y[p] > y[best] { best = p } }
                 if let parents {
                     let p = Int(parents[i])
                     // -log Y_p computed as log-sum-exp differences for accuracy.
                     var lseP = 0.0
-                    for d in 0..<head.k { lseP += Double(zp[row + d * np + p] - mx).exp }
+                    for j in nodesOf[p] { lseP += Double(zp[row + j] - mx).exp }
                     ce += total.log - lseP.log
                     if best == p { correct += 1 }
                     if gradient {
                         for j in 0..<n {
-                            let own = (j % np == p) ? s[j] / y[p] : 0
+                            let own = (parentOf[j] == p) ? s[j] / y[p] : 0
                             dZ[row + j] = Float((s[j] - own) / Double(m))
                         }
                     }

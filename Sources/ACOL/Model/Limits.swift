@@ -74,7 +74,14 @@ extension ACOLHeadSpec {
         guard parents >= 1, k >= 1 else {
             throw ACOLError.invalidSpec("the ACOL head needs parents >= 1 and k >= 1, got \(parents) x \(k)")
         }
-        let (n, overflow) = parents.multipliedReportingOverflow(by: k)
+        if let d = duplicates {
+            guard d.count == parents, d.allSatisfy({ (1...ACOLLimits.maxNodes).contains($0) }) else {
+                throw ACOLError.invalidSpec("the ACOL head's duplicates per parent must be \(parents) counts of 1...\(ACOLLimits.maxNodes), got \(d.count) (\(d.prefix(8).map(String.init).joined(separator: ", ")))")
+            }
+            guard k == d.max() else { throw ACOLError.invalidSpec("the ACOL head's k (\(k)) must be the largest of its duplicates per parent") }
+        }
+        let (n0, overflow) = parents.multipliedReportingOverflow(by: k)
+        let n = overflow ? n0 : nodes
         guard !overflow, n <= ACOLLimits.maxNodes else {
             throw ACOLError.invalidSpec("the ACOL head has parents x k = \(parents) x \(k)\(overflow ? " (overflows)" : " = \(n)") nodes, at most \(ACOLLimits.maxNodes) are allowed")
         }
@@ -181,7 +188,7 @@ extension NetworkSpec {
             parameters += Array(repeating: features, count: 4)
             add("head/batch_norm", ["gamma", "beta", "running_mean", "running_var"].map { ($0, [features]) })
         }
-        let nodes = head.parents * head.k   // checked by head.validate()
+        let nodes = head.nodes   // checked by head.validate()
         guard let w = L.product([features, nodes]) else {
             throw ACOLError.invalidSpec("the head's kernel \(features) x \(nodes) overflows")
         }

@@ -35,12 +35,14 @@ public enum Presets {
     }
 
     /// A full network spec for a preset.
+    /// `duplicates`, when given, is the k of each parent (then `parents` and `k` are taken from it).
     public static func spec(_ name: String, inputShape: [Int], parents: Int, k: Int,
                             batchNormBeforeZ: Bool = Recipe.batchNormBeforeZ, filters: Int = 32, hidden: Int = 2048,
-                            blockNorm: Bool = false) throws -> NetworkSpec {
-        NetworkSpec(inputShape: inputShape,
-                    layers: try layers(name, inputShape: inputShape, filters: filters, hidden: hidden, blockNorm: blockNorm),
-                    head: ACOLHeadSpec(parents: parents, k: k, batchNormBeforeZ: batchNormBeforeZ),
-                    preset: name)
+                            blockNorm: Bool = false, duplicates: [Int]? = nil) throws -> NetworkSpec {
+        let head = duplicates.map { ACOLHeadSpec(duplicates: $0, batchNormBeforeZ: batchNormBeforeZ) }
+            ?? ACOLHeadSpec(parents: parents, k: k, batchNormBeforeZ: batchNormBeforeZ)
+        return NetworkSpec(inputShape: inputShape,
+                           layers: try layers(name, inputShape: inputShape, filters: filters, hidden: hidden, blockNorm: blockNorm),
+                           head: head, preset: name)
     }
 }
