@@ -17,7 +17,7 @@ public struct ACOLCommand: ParsableCommand {
           acol run model.h5 digits/
         """,
         version: version,
-        subcommands: [Convert.self, Train.self, Eval.self, Baseline.self, Inspect.self, Run.self, Montage.self])
+        subcommands: [Convert.self, Merge.self, Train.self, Eval.self, Baseline.self, Inspect.self, Run.self, Montage.self])
 
     public init() {}
 

@@ -51,6 +51,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Put every input into this one split instead of the detected train/test splits.")
     var split: String?
 
+    @Option(help: "Convert only shard I of N (1 <= I <= N) of every split, e.g. 2/8 (default: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set); 'acol merge' joins the shards in order.")
+    var shard: Shard?
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -64,6 +67,7 @@ struct Convert: ParsableCommand {
         try reportingErrors {
             var options = ConvertOptions(format: format, channels: channels, height: height, width: width,
                                          resize: resize, skipBadFiles: skipBad, split: split)
+            options.shard = try shard ?? Shard.fromEnvironment()
             if let p = parents {
                 options.parents = InputFile.isRegular(p) ? try ParentSpec.load(mappingFile: p) : try ParentSpec.parse(p)
             }

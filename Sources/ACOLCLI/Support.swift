@@ -207,35 +207,19 @@ enum OptionCheck {
     }
 }
 
-/// `--shard I/N`: a contiguous block of an ordered list (shard I of N, counted from 1), so that
-/// the N shards are disjoint and their union, in shard order, is the whole list.
-struct Shard: ExpressibleByArgument, Equatable {
-    var index: Int
-    var count: Int
-
-    init(index: Int, count: Int) { self.index = index; self.count = count }
-
-    init?(argument: String) {
-        let parts = argument.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 1_000_000, (1...n).contains(i) else { return nil }
-        index = i; count = n
-    }
+/// `--shard I/N` on the command line.
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { self.init(text: argument) }
 
     /// From Slurm's job-array variables, when both are set (task ids counted from 1, or from 0
     /// when SLURM_ARRAY_TASK_MIN is 0).
     static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Shard? {
         guard let id = env["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }), let n = env["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) else { return nil }
         let base = env["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 1
-        guard let s = Shard(argument: "\(id - base + 1)/\(n)") else {
+        guard let s = Shard(text: "\(id - base + 1)/\(n)") else {
             throw CLIError.option("SLURM_ARRAY_TASK_ID \(id) and SLURM_ARRAY_TASK_COUNT \(n) do not give a shard 1...N")
         }
         return s
-    }
-
-    /// The items of this shard: [floor((I-1) n / N), floor(I n / N)).
-    func slice<T>(_ items: [T]) -> [T] {
-        let n = items.count
-        return Array(items[(n * (index - 1) / count)..<(n * index / count)])
     }
 }
 

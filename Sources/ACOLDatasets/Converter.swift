@@ -37,6 +37,9 @@ public struct ConvertOptions: Sendable {
     public var batchSize: Int
     /// Puts every input into this one split instead of the detected train/test splits.
     public var split: String?
+    /// Converts only this shard of every split (its images in input order): the shards of one
+    /// conversion, merged in order (`acol merge`), give the whole data set.
+    public var shard: Shard?
 
     public init(format: DatasetFormat? = nil, channels: Int? = nil, height: Int? = nil, width: Int? = nil,
                 resize: ResizeMode = .none, parents: ParentSpec? = nil, classNames: [String]? = nil,
@@ -176,19 +179,39 @@ public enum Converter {
         let total = plan.splits.reduce(0) { $0 + $1.sources.reduce(0) { $0 + $1.expectedCount } }
         var done = 0
         var summaries: [SplitSummary] = []
+        let mapping = ParentMapping(parentNames: parentNames, parentOfFine: parentOfFine)
         for (name, sources) in plan.splits {
             try sink.beginSplit(name, expectedCount: sources.reduce(0) { $0 + $1.expectedCount })
             var s = SplitSummary(name: name, count: 0, perClass: [Int](repeating: 0, count: fineNames.count),
                                  perParent: [Int](repeating: 0, count: parentNames.count))
+            let splitTotal = sources.reduce(0) { $0 + $1.expectedCount }
+            let keep = options.shard?.range(of: splitTotal) ?? 0..<splitTotal
+            var position = 0
             for source in sources {
-                try source.stream(target: target, batchSize: batchSize) { batch in
-                    var batch = batch
+                if let png = source as? PNGListSource, options.shard != nil {
+                    // Only this shard's files are decoded.
+                    let lo = max(keep.lowerBound - position, 0), hi = min(max(keep.upperBound - position, 0), png.items.count)
+                    position += png.items.count
+                    if lo >= hi { continue }
+                    try PNGListSource(items: Array(png.items[lo..<hi]), name: png.name).stream(target: target, batchSize: batchSize) { try add($0) }
+                    continue
+                }
+                try source.stream(target: target, batchSize: batchSize) { whole in
+                    let start = position
+                    position += whole.count
+                    let lo = max(keep.lowerBound - start, 0), hi = min(max(keep.upperBound - start, 0), whole.count)
+                    if lo >= hi { return }
+                    try add(lo == 0 && hi == whole.count ? whole : whole.subset(Array(lo..<hi)))
+                }
+            }
+            func add(_ b: ImageSet) throws {
+                    var batch = b
                     precondition(batch.height == target.shape.height && batch.width == target.shape.width
                                  && batch.channels == target.shape.channels, "importer produced a batch of the wrong shape")
                     if let fine = batch.fineLabels {
                         for l in fine { s.perClass[Int(l)] += 1 }
                         if !parentOfFine.isEmpty {
-                            let coarse = fine.map { Int32(parentOfFine[Int($0)]) }
+                            let coarse = try mapping.parents(of: fine, source: plan.source)
                             for p in coarse { s.perParent[Int(p)] += 1 }
                             batch.coarseLabels = coarse
                         }
@@ -197,7 +220,6 @@ public enum Converter {
                     try sink.append(batch)
                     done += batch.count
                     progress?(done, total)
-                }
             }
             try sink.endSplit()
             summaries.append(s)

@@ -223,3 +223,31 @@ struct PerParentKTests {
         }
     }
 }
+
+@Suite("sharded conversion")
+struct ShardedConversionTests {
+    @Test(arguments: ["mnist-small", "png/splits"])
+    func shardsMergedInOrderEqualTheWholeConversion(_ fixture: String) throws {
+        let dir = try TempDir()
+        let input = CLI.repoRoot.appendingPathComponent("Fixtures/" + fixture).path
+        var extra: [String] = []
+        if fixture == "mnist-small" { extra = ["--parents", "0-4,5-9"] }
+        let whole = try CLI.run(["convert", input, "-o", "whole.h5"] + extra, in: dir.url)
+        try #require(whole.status == 0, "\(whole.stderr)")
+        var parts: [String] = []
+        for i in 1...3 {
+            let r = try CLI.run(["convert", input, "-o", "part\(i).h5", "--shard", "\(i)/3"] + extra, in: dir.url)
+            try #require(r.status == 0, "\(r.stderr)")
+            parts.append("part\(i).h5")
+        }
+        let m = try CLI.run(["merge"] + parts + ["-o", "merged.h5"], in: dir.url)
+        try #require(m.status == 0, "\(m.stderr)")
+        let a = try DatasetReader(path: dir.path("whole.h5")), b = try DatasetReader(path: dir.path("merged.h5"))
+        #expect(a.splits == b.splits)
+        #expect(a.description.labels == b.description.labels)
+        for s in a.splits { #expect(try a.read(split: s.name) == b.read(split: s.name), "split \(s.name)") }
+        // The merge refuses to write over one of its inputs.
+        let bad = try CLI.run(["merge", "part1.h5", "part2.h5", "-o", "part1.h5"], in: dir.url)
+        #expect(bad.status == 1 && bad.stderr.contains("cannot be an output"))
+    }
+}

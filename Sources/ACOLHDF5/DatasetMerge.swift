@@ -1,0 +1,55 @@
+import ACOLData
+import Foundation
+
+/// Joining data-set files that hold parts of one data set (the shards of `acol convert --shard`):
+/// every file must have the same image shape and labels; each split of the result is the
+/// concatenation of that split in the files, in the order given. Copied in chunks, so memory
+/// stays bounded whatever the sizes.
+public enum DatasetMerge {
+    /// Checks the inputs, then streams them into `sink`. Returns the images per split.
+    @discardableResult
+    public static func merge(_ inputs: [String], into sink: ImageSink, chunk: Int = 4096,
+                             progress: ((Int, Int) -> Void)? = nil) throws -> [(split: String, count: Int)] {
+        guard let first = inputs.first else { throw DataError.usage("merge: expected at least one data-set file") }
+        try sink.refuseInputs(inputs)
+        let readers = try inputs.map { try DatasetReader(path: $0) }
+        defer { readers.forEach { $0.close() } }
+        let d = readers[0].description
+        for (r, path) in zip(readers, inputs).dropFirst() {
+            let e = r.description
+            guard e.height == d.height, e.width == d.width, e.channels == d.channels else {
+                throw DataError.badInput(path: path, expected: "images of \(d.height)x\(d.width)x\(d.channels) (as in \(first))",
+                                         found: "\(e.height)x\(e.width)x\(e.channels)")
+            }
+            guard e.labels == d.labels else {
+                throw DataError.badInput(path: path, expected: "the class and parent names of \(first)", found: "other labels")
+            }
+        }
+        // Split names in first-seen order.
+        var names: [String] = []
+        for r in readers { for s in r.splits.map(\.name) where !names.contains(s) { names.append(s) } }
+        let total = readers.reduce(0) { $0 + $1.splits.reduce(0) { $0 + $1.count } }
+        var done = 0
+        try sink.begin(DatasetDescription(height: d.height, width: d.width, channels: d.channels, labels: d.labels,
+                                          source: "merge: " + inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))
+        var out: [(String, Int)] = []
+        for name in names {
+            let parts = readers.compactMap { r in r.split(named: name).map { (r, $0) } }
+            let count = parts.reduce(0) { $0 + $1.1.count }
+            try sink.beginSplit(name, expectedCount: count)
+            for (r, info) in parts {
+                var start = 0
+                while start < info.count {
+                    let end = min(info.count, start + chunk)
+                    try sink.append(try r.read(split: name, range: start..<end))
+                    done += end - start
+                    progress?(done, total)
+                    start = end
+                }
+            }
+            try sink.endSplit()
+            out.append((name, count))
+        }
+        return out
+    }
+}
