@@ -87,4 +87,18 @@ extension Fuzz {
         var v = argv
         return LLVMFuzzerRunDriver(&c, &v, callback)
     }
+
+    /// Runs libFuzzer with `body` as LLVMFuzzerTestOneInput: it gets each input's bytes (never a
+    /// null pointer) and size.
+    public static func each(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                            _ body: @escaping (UnsafePointer<UInt8>, Int) -> Void) -> Int32 {
+        oneInput = body
+        return run(argc, argv, trampoline)
+    }
+
+    nonisolated(unsafe) static var oneInput: ((UnsafePointer<UInt8>, Int) -> Void)?
+    static let trampoline: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
+        oneInput?(data ?? UnsafePointer(bitPattern: 1)!, size)
+        return 0
+    }
 }

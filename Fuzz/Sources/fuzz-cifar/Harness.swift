@@ -5,19 +5,14 @@ import FuzzSupport
 // data_batch_1.bin; odd: CIFAR-100, train.bin); the other bytes are the file.
 @_cdecl("fuzz_cifar_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    Fuzz.run(argc, argv, fuzzCIFAR)
-}
-
-/// One input: libFuzzer's LLVMFuzzerTestOneInput, handed over by `fuzzMain`.
-let fuzzCIFAR: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
-    let data = data ?? UnsafePointer(bitPattern: 1)!
-    guard size >= 1 else { return 0 }
-    let bytes = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
-    let ten = data[0] % 2 == 0
-    Fuzz.clear()
-    let path = Fuzz.file(ten ? "data_batch_1.bin" : "train.bin", bytes)
-    let channels: [Int?] = [nil, 1, 3, 4]
-    Fuzz.convert([path], ConvertOptions(format: ten ? .cifar10 : .cifar100, channels: channels[Int(data[0] / 2) % 4],
-                                        batchSize: 1 + size % 5))
-    return 0
+    Fuzz.each(argc, argv) { data, size in
+        guard size >= 1 else { return }
+        let bytes = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+        let ten = data[0] % 2 == 0
+        Fuzz.clear()
+        let path = Fuzz.file(ten ? "data_batch_1.bin" : "train.bin", bytes)
+        let channels: [Int?] = [nil, 1, 3, 4]
+        Fuzz.convert([path], ConvertOptions(format: ten ? .cifar10 : .cifar100, channels: channels[Int(data[0] / 2) % 4],
+                                            batchSize: 1 + size % 5))
+    }
 }

@@ -6,19 +6,14 @@ let names10 = ClassNames.fashionMNIST, names3 = ["a", "b", "c"]
 
 @_cdecl("fuzz_mapping_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    Fuzz.run(argc, argv, fuzzMapping)
-}
-
-/// One input: libFuzzer's LLVMFuzzerTestOneInput, handed over by `fuzzMain`.
-let fuzzMapping: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
-    let data = data ?? UnsafePointer(bitPattern: 1)!
-    let path = Fuzz.file("mapping.txt", UnsafeRawBufferPointer(start: data, count: size))
-    guard let spec = try? ParentSpec.load(mappingFile: path) else { return 0 }
-    for names in [names10, names3] {
-        if let r = try? spec.resolve(fineNames: names) {
-            precondition(r.parentOfFine.count == names.count && r.parentOfFine.allSatisfy { $0 >= 0 && $0 < r.parentNames.count },
-                         "resolved parents out of range")
+    Fuzz.each(argc, argv) { data, size in
+        let path = Fuzz.file("mapping.txt", UnsafeRawBufferPointer(start: data, count: size))
+        guard let spec = try? ParentSpec.load(mappingFile: path) else { return }
+        for names in [names10, names3] {
+            if let r = try? spec.resolve(fineNames: names) {
+                precondition(r.parentOfFine.count == names.count && r.parentOfFine.allSatisfy { $0 >= 0 && $0 < r.parentNames.count },
+                             "resolved parents out of range")
+            }
         }
     }
-    return 0
 }

@@ -5,13 +5,9 @@ import FuzzSupport
 // instrumented; its crashes on damaged files are issue 9 item 6.
 @_cdecl("fuzz_model_h5_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    Fuzz.run(argc, argv, fuzzModelH5)
-}
-
-let fuzzModelH5: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
-    let data = data ?? UnsafePointer(bitPattern: 1)!
-    let path = Fuzz.file("model.h5", UnsafeRawBufferPointer(start: data, count: size))
-    _ = try? ModelFile.summary(path)
-    _ = try? ModelFile.load(path)
-    return 0
+    Fuzz.each(argc, argv) { data, size in
+        let path = Fuzz.file("model.h5", UnsafeRawBufferPointer(start: data, count: size))
+        _ = try? ModelFile.summary(path)
+        _ = try? ModelFile.load(path)
+    }
 }

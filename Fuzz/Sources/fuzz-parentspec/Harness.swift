@@ -7,20 +7,15 @@ let names10 = ClassNames.digits, names3 = ["a", "b", "c"], names100 = ClassNames
 
 @_cdecl("fuzz_parentspec_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    Fuzz.run(argc, argv, fuzzParentSpec)
-}
-
-/// One input: libFuzzer's LLVMFuzzerTestOneInput, handed over by `fuzzMain`.
-let fuzzParentSpec: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
-    let data = data ?? UnsafePointer(bitPattern: 1)!
-    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-    guard let spec = try? ParentSpec.parse(text) else { return 0 }
-    for names in [names10, names3, names100] {
-        if let r = try? spec.resolve(fineNames: names) {
-            precondition(r.parentOfFine.count == names.count && r.parentOfFine.allSatisfy { $0 >= 0 && $0 < r.parentNames.count },
-                         "resolved parents out of range")
+    Fuzz.each(argc, argv) { data, size in
+        let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+        guard let spec = try? ParentSpec.parse(text) else { return }
+        for names in [names10, names3, names100] {
+            if let r = try? spec.resolve(fineNames: names) {
+                precondition(r.parentOfFine.count == names.count && r.parentOfFine.allSatisfy { $0 >= 0 && $0 < r.parentNames.count },
+                             "resolved parents out of range")
+            }
         }
+        _ = spec.text
     }
-    _ = spec.text
-    return 0
 }

@@ -5,17 +5,12 @@ import FuzzSupport
 // conversion) and the header-only `info`.
 @_cdecl("fuzz_png_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    Fuzz.run(argc, argv, fuzzPNG)
-}
-
-/// One input: libFuzzer's LLVMFuzzerTestOneInput, handed over by `fuzzMain`.
-let fuzzPNG: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
-    let data = data ?? UnsafePointer(bitPattern: 1)!
-    let path = Fuzz.file("image.png", UnsafeRawBufferPointer(start: data, count: size))
-    let channels: [Int?] = [nil, 1, 2, 3, 4]
-    if let img = try? PNGDecoder.decode(path: path, channels: channels[size % 5]) {
-        precondition(img.pixels.count == img.height * img.width * img.channels, "decoded pixel count")
+    Fuzz.each(argc, argv) { data, size in
+        let path = Fuzz.file("image.png", UnsafeRawBufferPointer(start: data, count: size))
+        let channels: [Int?] = [nil, 1, 2, 3, 4]
+        if let img = try? PNGDecoder.decode(path: path, channels: channels[size % 5]) {
+            precondition(img.pixels.count == img.height * img.width * img.channels, "decoded pixel count")
+        }
+        _ = try? PNGDecoder.info(path: path)
     }
-    _ = try? PNGDecoder.info(path: path)
-    return 0
 }
