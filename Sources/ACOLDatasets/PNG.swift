@@ -68,12 +68,7 @@ public enum PNGDecoder {
         }
         if !headerChecked { _ = try PNGHeader.read(path) }
         var image = png_image()
-        image.version = acol_png_image_version()
-        guard let fp = try pngBeginRead(&image, path: path) else {
-            let m = message(&image)
-            png_image_free(&image)
-            throw DatasetError.notPNG(path: path, found: "a file libpng cannot read (\(m))")
-        }
+        let fp = try beginRead(&image, path: path)
         defer { fclose(fp) }
         let w = Int(image.width), h = Int(image.height)
         guard (1...PNGHeader.maxSide).contains(w), (1...PNGHeader.maxSide).contains(h), w * h <= PNGHeader.maxPixels else {
@@ -110,16 +105,22 @@ public enum PNGDecoder {
         return (h, w, tc, px)
     }
 
-    /// Height, width and channels of a PNG without decoding its pixels (palette + tRNS counts as RGBA).
-    public static func info(path: String) throws -> (height: Int, width: Int, channels: Int) {
-        _ = try PNGHeader.read(path)
-        var image = png_image()
+    /// A simplified-API read begun on `path` (see `pngBeginRead`), or libpng's refusal as an error.
+    static func beginRead(_ image: inout png_image, path: String) throws -> UnsafeMutablePointer<FILE> {
         image.version = acol_png_image_version()
         guard let fp = try pngBeginRead(&image, path: path) else {
             let m = message(&image)
             png_image_free(&image)
             throw DatasetError.notPNG(path: path, found: "a file libpng cannot read (\(m))")
         }
+        return fp
+    }
+
+    /// Height, width and channels of a PNG without decoding its pixels (palette + tRNS counts as RGBA).
+    public static func info(path: String) throws -> (height: Int, width: Int, channels: Int) {
+        _ = try PNGHeader.read(path)
+        var image = png_image()
+        let fp = try beginRead(&image, path: path)
         defer { png_image_free(&image); fclose(fp) }
         let f = image.format
         let c = (f & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1) + (f & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0 ? 1 : 0)

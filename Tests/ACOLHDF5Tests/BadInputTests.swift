@@ -106,19 +106,9 @@ extension HDF5Tests {
             let good = dir.file("good.h5")
             try ModelFile.save(try makeModel(), to: good)
 
+            // Edited in place, the checksum block dropped (as if another program had written the file).
             func variant(_ name: String, _ edit: (H5ID) throws -> Void) throws -> String {
-                let p = dir.file(name)
-                try FileManager.default.copyItem(atPath: good, toPath: p)
-                try H5Session.run {
-                    let f = try H5ID.openFileForWriting(p)
-                    defer { f.close() }
-                    try edit(f)
-                }
-                // Edited in place: drop the checksum block (as if another program had written the file).
-                let h = FileHandle(forUpdatingAtPath: p)!
-                try h.write(contentsOf: Data(count: 512))
-                try h.close()
-                return p
+                try craftedModel(dir, name, edit)
             }
             let v2 = try variant("v2.h5") { try $0.setAttribute("format_version", Int64(2)) }
             let e = expectHDF5Error { _ = try ModelFile.load(v2) }

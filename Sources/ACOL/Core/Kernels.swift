@@ -2,6 +2,14 @@ import Foundation
 
 // Element-wise kernels shared by the layers (bias, ReLU masks, column sums), SIMD where it pays.
 
+/// The incoming gradient of a layer whose ReLU is fused into its output: dy where y > 0, else 0
+/// (into `scratch`, reused across steps); dy itself when no ReLU is fused.
+func gradientThroughFusedReLU(_ dy: Tensor, output y: [Float], fused: Bool, scratch: inout [Float]) -> Tensor {
+    guard fused else { return dy }
+    maskByPositive(dy.data, y, into: &scratch)
+    return Tensor(shape: dy.shape, data: scratch)
+}
+
 /// y[r, :] += b, then max(0, .) when `relu`; parallel over rows.
 func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, _ b: UnsafePointer<Float>, _ n: Int, relu: Bool,
              parallel: Bool = true) {

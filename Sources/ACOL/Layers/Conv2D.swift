@@ -118,11 +118,7 @@ public final class Conv2D: Layer {
     public func backward(_ dyIn: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2D.backward without a training forward") }
         let m = x.rows
-        var dy = dyIn
-        if fusedReLU {
-            maskByPositive(dyIn.data, yBuf, into: &dyMasked)
-            dy = Tensor(shape: dyIn.shape, data: dyMasked)
-        }
+        let dy = gradientThroughFusedReLU(dyIn, output: yBuf, fused: fusedReLU, scratch: &dyMasked)
         let per = oh * ow, kd = kdim, f = self.f
         bias.grad.withUnsafeMutableBufferPointer { g in
             dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: m * per, n: f, into: g.baseAddress!) }

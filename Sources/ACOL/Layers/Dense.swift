@@ -53,11 +53,7 @@ public final class Dense: Layer {
     public func backward(_ dyIn: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Dense.backward without a training forward") }
         let m = x.rows
-        var dy = dyIn
-        if fusedReLU {
-            maskByPositive(dyIn.data, yBuf, into: &dyMasked)
-            dy = Tensor(shape: dyIn.shape, data: dyMasked)
-        }
+        let dy = gradientThroughFusedReLU(dyIn, output: yBuf, fused: fusedReLU, scratch: &dyMasked)
         // dW [in, out] = x^T [in, m] . dy [m, out]
         x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { dp in
