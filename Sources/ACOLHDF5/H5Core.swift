@@ -17,10 +17,16 @@ import Foundation
 enum H5Session {
     private static let lock = NSRecursiveLock()
 
+    /// libhdf5's own exit handler closes the files still open; after a failed write (a full
+    /// disk, a file-size limit) it crashed there, after acol had reported the error. acol closes
+    /// every file it opens itself, so the handler is switched off before the first HDF5 call.
+    private static let noCleanupAtExit: Void = { _ = H5dont_atexit() }()
+
     /// Runs `body` with HDF5 to ourselves and its printing switched off.
     static func run<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
+        _ = noCleanupAtExit
         _ = H5Eset_auto2(acol_h5e_default(), nil, nil)
         return try body()
     }

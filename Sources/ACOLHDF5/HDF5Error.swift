@@ -59,6 +59,12 @@ public enum HDF5Error: Error, LocalizedError, Equatable {
         case .invalidContent(let p, let object, let problem):
             return "\(p): \(object): \(problem)"
         case .library(let p, let operation, let details):
+            // A failed system call (a full disk, a file-size limit) says it all: name it, not the
+            // dozen HDF5 frames above it.
+            if let r = details.range(of: "error message = '"), let end = details[r.upperBound...].firstIndex(of: "'") {
+                let verb = details.contains("write failed") || details.contains("_write") ? "cannot write" : "cannot read"
+                return "\(p): \(verb): \(details[r.upperBound..<end]) (HDF5 \(operation))"
+            }
             return details.isEmpty ? "\(p): HDF5 error in \(operation)" : "\(p): HDF5 error in \(operation): \(details)"
         case .io(let p, let operation, let reason):
             return "\(p): \(operation) failed: \(reason)"

@@ -27,9 +27,9 @@ enum CLI {
     static var mnistFixture: String { repoRoot.appendingPathComponent("Fixtures/mnist-small").path }
 
     @discardableResult
-    static func run(_ args: [String], in dir: URL) throws -> CLIResult {
+    static func run(_ args: [String], in dir: URL, executable: String? = nil) throws -> CLIResult {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = args
         p.currentDirectoryURL = dir
         let out = Pipe(), err = Pipe()

@@ -105,6 +105,25 @@ struct ReliabilityTests {
         #expect(text.contains("standard output: cannot write"))
     }
 
+    /// A file-size limit (as a full disk would): a one-line error, exit code 1, no file and no
+    /// temporary left, and no crash at exit (libhdf5's exit handler used to crash here).
+    @Test func aFullDiskOrFileSizeLimitIsACleanError() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let png = CLI.repoRoot.appendingPathComponent("Fixtures/mnist-png").path
+        for (limit, args) in [(100, ["convert", CLI.mnistFixture, "-o", "x.h5"]),
+                              (20, ["train", f.data, "-o", "m.h5", "--arch", "mlp", "--hidden", "64", "--epochs", "1", "--quiet"]),
+                              (1, ["run", f.model, png, "-o", "out.csv", "--quiet"])] {
+            let quoted = ([CLI.binary] + args).map { "'\($0)'" }.joined(separator: " ")
+            let r = try CLI.run(["-c", "ulimit -f \(limit); exec \(quoted)"], in: dir.url, executable: "/bin/bash")
+            #expect(r.status == 1, "\(args[0]): status \(r.status), \(r.stderr.prefix(300))")
+            #expect(r.stderr.contains("File too large"), "\(args[0]): \(r.stderr.prefix(300))")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(args[0]): \(r.stderr.prefix(300))")
+            #expect(dir.files.isEmpty, "\(args[0]) left \(dir.files)")
+        }
+    }
+
     @Test func runGivesEveryFileARowAndQuotesCarriageReturns() throws {
         let f = SharedFixture.shared
         try #require(f.setupError == nil, "\(f.setupError ?? "")")
