@@ -336,9 +336,13 @@ struct GraphBuilder {
         t.name = name
         t.dims = dims.map { Int64($0) }
         t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        var raw = Data(capacity: values.count * 4)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
-        t.rawData = raw
+        if UInt32(1).littleEndian == 1 {
+            t.rawData = values.withUnsafeBytes { Data($0) }
+        } else {
+            var raw = Data(capacity: values.count * 4)
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+            t.rawData = raw
+        }
         graph.initializer.append(t)
         return name
     }
