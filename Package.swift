@@ -9,6 +9,8 @@
 //   ACOL                         tensors, layers, ACOL head, GAR, optimisers, training, metrics
 //   ACOLHDF5                     safe HDF5 wrapper and the model / data-set file formats
 //   ACOLDatasets                 importers: IDX, CIFAR, SVHN .mat, PNG folders (no network code)
+//   ACOLONNX                     ONNX export of a model (protobuf through swift-protobuf; the
+//                                generated onnx.pb.swift is committed, Scripts/generate_onnx_proto.sh)
 //   ACOLCLI                      the `acol` commands (a library so tests can parse them)
 //   acol                         the executable: a thin main over ACOLCLI
 import PackageDescription
@@ -21,10 +23,12 @@ let package = Package(
         .library(name: "ACOL", targets: ["ACOL"]),
         .library(name: "ACOLHDF5", targets: ["ACOLHDF5"]),
         .library(name: "ACOLDatasets", targets: ["ACOLDatasets"]),
+        .library(name: "ACOLONNX", targets: ["ACOLONNX"]),
         .executable(name: "acol", targets: ["acol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -46,8 +50,12 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "ACOLDatasets", dependencies: ["ACOLData", "CPNG", "CZlib"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "ACOLONNX",
+                dependencies: ["ACOL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["README.md"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "ACOLCLI",
-                dependencies: ["ACOLData", "ACOL", "ACOLHDF5", "ACOLDatasets",
+                dependencies: ["ACOLData", "ACOL", "ACOLHDF5", "ACOLDatasets", "ACOLONNX",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "acol", dependencies: ["ACOL", "ACOLCLI"],
@@ -63,6 +71,10 @@ let package = Package(
         .testTarget(name: "ACOLHDF5Tests", dependencies: ["ACOL", "ACOLHDF5"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ACOLDatasetsTests", dependencies: ["ACOL", "ACOLHDF5", "ACOLDatasets"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ACOLONNXTests",
+                    dependencies: ["ACOL", "ACOLONNX", "ACOLDatasets",
+                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ACOLCLITests", dependencies: ["ACOLCLI", "acol"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

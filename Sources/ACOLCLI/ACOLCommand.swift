@@ -17,7 +17,8 @@ public struct ACOLCommand: ParsableCommand {
           acol run model.h5 digits/
         """,
         version: version,
-        subcommands: [Convert.self, Merge.self, Train.self, Eval.self, Baseline.self, Inspect.self, Run.self, Montage.self])
+        subcommands: [Convert.self, Merge.self, Train.self, Eval.self, Baseline.self, Inspect.self, Run.self, Montage.self,
+                      Export.self])
 
     public init() {}
 
