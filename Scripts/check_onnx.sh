@@ -20,7 +20,7 @@ if [ -z "${ACOL:-}" ]; then
 fi
 VENV=${VENV:-.venv-onnx}
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check onnx onnxruntime numpy pillow
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check onnx==1.23.2 onnxruntime==1.32.0 numpy pillow
 
 work=$(mktemp -d /tmp/acol-check-onnx.XXXXXX)
 trap 'rm -rf "$work"' EXIT
