@@ -40,3 +40,18 @@ import Testing
         }
     }
 }
+
+@Suite struct KernelChoiceTests {
+    @Test func theKernelFamilyFollowsCPUFeaturesNotNames() {
+        // AVX-512 CPUs get SkylakeX kernels whatever OpenBLAS called them (Zen 5 -> Haswell).
+        #expect(BLASInfo.recommendedCoreType(current: "Haswell", avx512: true, avx2: true) == "SkylakeX")
+        #expect(BLASInfo.recommendedCoreType(current: "Prescott", avx512: true, avx2: true) == "SkylakeX")
+        #expect(BLASInfo.recommendedCoreType(current: "Zen", avx512: true, avx2: true) == "SkylakeX")
+        #expect(BLASInfo.recommendedCoreType(current: "SkylakeX", avx512: true, avx2: true) == nil)
+        #expect(BLASInfo.recommendedCoreType(current: "SapphireRapids", avx512: true, avx2: true) == nil)
+        // Without AVX-512: only the generic fallback is corrected.
+        #expect(BLASInfo.recommendedCoreType(current: "Prescott", avx512: false, avx2: true) == "Haswell")
+        #expect(BLASInfo.recommendedCoreType(current: "Zen", avx512: false, avx2: true) == nil)
+        #expect(BLASInfo.recommendedCoreType(current: "Prescott", avx512: false, avx2: false) == nil)
+    }
+}

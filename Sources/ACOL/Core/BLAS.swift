@@ -90,23 +90,34 @@ public enum BLASInfo {
         return String(cString: p)
     }
 
-    /// A better kernel family when OpenBLAS fell back to its generic x86-64 kernels on a CPU with
-    /// AVX-512 ("SkylakeX") or AVX2 + FMA ("Haswell"); nil when OpenBLAS's own choice stands.
+    /// A better kernel family, decided from the CPU's features rather than its name: "SkylakeX"
+    /// on any CPU with AVX-512 F/BW/DQ/VL whose OpenBLAS kernels are not already AVX-512 ones
+    /// (OpenBLAS 0.3.21 gives AMD Zen 4/5 its AVX2 "Haswell" kernels, and recent Xeons it does not
+    /// know its generic ones); "Haswell" on a CPU with AVX2 + FMA that fell back to generic
+    /// kernels; nil when OpenBLAS's own choice stands. (SkylakeX kernels measured 1.3-1.8x the
+    /// Haswell ones' GEMM speed on Zen 5, docs/benchmarks.md.)
     public static var recommendedCoreType: String? {
-        guard ["prescott", "core2", "nehalem", "unknown", "katmai", "northwood"].contains(coreName.lowercased()) else {
-            return nil
-        }
-        if acol_cpu_has_avx512f() != 0 { return "SkylakeX" }
-        if acol_cpu_has_avx2_fma() != 0 { return "Haswell" }
+        recommendedCoreType(current: coreName, avx512: acol_cpu_has_avx512_skx() != 0, avx2: acol_cpu_has_avx2_fma() != 0)
+    }
+
+    static func recommendedCoreType(current: String, avx512: Bool, avx2: Bool) -> String? {
+        let name = current.lowercased()
+        if avx512 && !["skylakex", "cooperlake", "sapphirerapids"].contains(name) { return "SkylakeX" }
+        let generic = ["prescott", "core2", "nehalem", "unknown", "katmai", "northwood"].contains(name)
+        if generic && avx2 { return "Haswell" }
         return nil
     }
 
-    /// For executables, first thing in main: when OpenBLAS fell back to generic kernels and
-    /// OPENBLAS_CORETYPE is not set, sets it to `recommendedCoreType` and re-executes the program
-    /// with the same arguments (once). Returns normally when nothing needs doing or exec fails.
+    /// For executables, first thing in main: when the kernels OpenBLAS loaded are weaker than
+    /// the CPU can run (`recommendedCoreType`; also when OPENBLAS_CORETYPE asked for them, as some
+    /// machines set it for every process), sets OPENBLAS_CORETYPE to the better family and
+    /// re-executes the program with the same arguments (once). ACOL_BLAS_CORETYPE=NAME forces a
+    /// family instead (e.g. to compare kernels). Returns normally when nothing needs doing or
+    /// exec fails.
     public static func relaunchWithTunedKernelsIfNeeded() {
-        guard getenv("OPENBLAS_CORETYPE") == nil, getenv("ACOL_BLAS_RELAUNCHED") == nil,
-              let core = recommendedCoreType else { return }
+        guard getenv("ACOL_BLAS_RELAUNCHED") == nil else { return }
+        let forced = getenv("ACOL_BLAS_CORETYPE").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        guard let core = forced ?? recommendedCoreType, core.lowercased() != coreName.lowercased() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("ACOL_BLAS_RELAUNCHED", "1", 1)
         var args: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
