@@ -6,6 +6,10 @@ import Foundation
 enum ScopeArg: String, ExpressibleByArgument, CaseIterable { case all, parent }
 enum FrobeniusArg: String, ExpressibleByArgument, CaseIterable { case sum, mean }
 enum OptimizerArg: String, ExpressibleByArgument, CaseIterable { case sgd, adam }
+enum ViewsArg: String, ExpressibleByArgument, CaseIterable {
+    case cleanAug = "clean-aug", augAug = "aug-aug"
+    var views: ConsistencyViews { self == .cleanAug ? .cleanAugmented : .twoAugmented }
+}
 enum InitArg: String, ExpressibleByArgument, CaseIterable {
     case glorot, fanin
     var initializer: WeightInitializer { self == .glorot ? .glorotUniform : .fanInUniform }
@@ -101,6 +105,27 @@ struct Train: ParsableCommand {
     @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
     var blockNorm = false
 
+    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 keeps the two views without the term. Off by default.")
+    var consistency: Float?
+
+    @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
+    var views: ViewsArg = .cleanAug
+
+    @Option(help: "Augmentation: translation in pixels (uniform in +-N).")
+    var augShift: Float = 2
+
+    @Option(help: "Augmentation: rotation in degrees (uniform in +-N).")
+    var augRotate: Float = 10
+
+    @Option(help: "Augmentation: relative scale (uniform in 1 +- N).")
+    var augScale: Float = 0.1
+
+    @Option(help: "Augmentation: horizontal shear (uniform in +-N).")
+    var augShear: Float = 0.2
+
+    @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
+    var bnMomentum: Float?
+
     @Option(help: "Train on the first N training images only.")
     var limit: Int?
 
@@ -150,6 +175,7 @@ struct Train: ParsableCommand {
                                     blockNorm: blockNorm)
         spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
+        if let bnMomentum { network.headNorm?.momentum = bnMomentum }
         let gar = GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
                             cA: ca, cB: cb, cF: cf, frobenius: frobenius == .sum ? .sum : .mean)
         let model = ACOLModel(network: network, gar: gar,
@@ -161,7 +187,12 @@ struct Train: ParsableCommand {
         model.settings = TrainingSettings(optimizer: opt, batchSize: batchSize, epochs: epochs, seed: seed,
                                           datasetFile: (data as NSString).lastPathComponent,
                                           datasetSHA256: try SHA256.hex(ofFile: data))
-        let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed))
+        let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
+                                                                consistency: consistency.map {
+            ConsistencyConfig(weight: $0, views: views.views,
+                              augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
+                                                               maxScale: augScale, maxShear: augShear))
+        }))
         if !quiet {
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }
