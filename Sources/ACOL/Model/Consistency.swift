@@ -54,12 +54,20 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                             let xs = ia * ux + ib * uy + cx, ys = ic * ux + id * uy + cy
                             let x0 = Int(xs.rounded(.down)), y0 = Int(ys.rounded(.down))
                             let fx = xs - Float(x0), fy = ys - Float(y0)
+                            // The four neighbours in the order (y0, x0), (y0, x0 + 1), (y0 + 1, x0),
+                            // (y0 + 1, x0 + 1); those outside the image or with weight 0 are skipped.
+                            let wy0 = 1 - fy, wx0 = 1 - fx
+                            let okY0 = y0 >= 0 && y0 < h && wy0 != 0, okY1 = y0 + 1 >= 0 && y0 + 1 < h && fy != 0
+                            let okX0 = x0 >= 0 && x0 < w && wx0 != 0, okX1 = x0 + 1 >= 0 && x0 + 1 < w && fx != 0
                             for ch in 0..<c {
                                 var v: Float = 0
-                                for (yy, wy) in [(y0, 1 - fy), (y0 + 1, fy)] where yy >= 0 && yy < h && wy != 0 {
-                                    for (xx, wx) in [(x0, 1 - fx), (x0 + 1, fx)] where xx >= 0 && xx < w && wx != 0 {
-                                        v += wy * wx * src[base + (yy * w + xx) * c + ch]
-                                    }
+                                if okY0 {
+                                    if okX0 { v += wy0 * wx0 * src[base + (y0 * w + x0) * c + ch] }
+                                    if okX1 { v += wy0 * fx * src[base + (y0 * w + x0 + 1) * c + ch] }
+                                }
+                                if okY1 {
+                                    if okX0 { v += fy * wx0 * src[base + ((y0 + 1) * w + x0) * c + ch] }
+                                    if okX1 { v += fy * fx * src[base + ((y0 + 1) * w + x0 + 1) * c + ch] }
                                 }
                                 dst[base + (yo * w + xo) * c + ch] = v
                             }
