@@ -108,6 +108,9 @@ struct Train: ParsableCommand {
     @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 keeps the two views without the term. Off by default.")
     var consistency: Float?
 
+    @Option(help: "With --consistency: weight of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node.")
+    var marginal: Float = 0
+
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
     var views: ViewsArg = .cleanAug
 
@@ -189,7 +192,7 @@ struct Train: ParsableCommand {
                                           datasetSHA256: try SHA256.hex(ofFile: data))
         let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
                                                                 consistency: consistency.map {
-            ConsistencyConfig(weight: $0, views: views.views,
+            ConsistencyConfig(weight: $0, marginalWeight: marginal, views: views.views,
                               augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
                                                                maxScale: augScale, maxShear: augShear))
         }))

@@ -28,6 +28,28 @@ import Testing
             .compare(analytic: r.dZ.map(Double.init), numeric: numeric, "consistency dZ")
     }
 
+    /// The marginal term: value log n - H(q) and dZ against finite differences; 0 for a uniform q.
+    @Test func marginalValueAndFiniteDifferences() {
+        let z = Tensor(shape: [7, 4], data: randomValues(28, seed: 41, lo: -2, hi: 2))
+        let r = ConsistencyLoss.marginal(z: z, weight: 0.6, gradient: true)
+        var q = [Double](repeating: 0, count: 4)
+        for i in 0..<7 {
+            let e = (0..<4).map { Foundation.exp(Double(z.data[i * 4 + $0])) }
+            let t = e.reduce(0, +)
+            for j in 0..<4 { q[j] += e[j] / t / 7 }
+        }
+        let h = -q.map { $0 * Foundation.log($0) }.reduce(0, +)
+        expectClose(r.loss, 0.6 * (Foundation.log(4.0) - h), "marginal value")
+        var zz = z
+        let numeric = GradientCheck.numeric(count: zz.count, get: { zz.data[$0] }, set: { zz.data[$0] = $1 }, h: 1e-3) {
+            ConsistencyLoss.marginal(z: zz, weight: 0.6, gradient: false).loss
+        }
+        GradientCheck(rtol: 1e-3, atol: 1e-4, normTolerance: 1e-3)
+            .compare(analytic: r.dZ.map(Double.init), numeric: numeric, "marginal dZ")
+        let uniform = Tensor(shape: [2, 2], data: [3, 0, 0, 3])
+        expectClose(ConsistencyLoss.marginal(z: uniform, weight: 1, gradient: false).loss, 0, floor: 1e-9, "uniform q")
+    }
+
     /// Both views confidently in the same node: C near 0; in different nodes: large.
     @Test func agreementLimits() {
         let same = Tensor(shape: [2, 3], data: [20, 0, 0, 20, 0, 0])
@@ -71,7 +93,7 @@ import Testing
                                pixels: (0..<(40 * 36)).map { _ in UInt8(truncatingIfNeeded: g.next()) },
                                fineLabels: (0..<40).map { Int32($0 % 4) }, coarseLabels: (0..<40).map { Int32($0 % 2) })
             let t = Trainer(model: model, config: TrainConfig(epochs: 1, batchSize: 8, seed: 3,
-                                                              consistency: ConsistencyConfig(weight: 1, views: views)))
+                                                              consistency: ConsistencyConfig(weight: 1, marginalWeight: 0.5, views: views)))
             try t.fit(train: set)
             #expect(model.history.first?.loss.isFinite == true)
             return net.headDense.kernel.value

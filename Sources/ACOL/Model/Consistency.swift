@@ -90,15 +90,23 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
 /// split along a feature the transformation changes (slant, thickness, position) costs.
 /// Gradient: dC/dZ_ik = weight / m * S_ik (p_i - S'_ik) / (p_i + eps), p_i = sum_j S_ij S'_ij,
 /// and symmetrically for Z'.
+///
+/// Optional marginal term (with the consistency term this is IIC's mutual information):
+///     M = marginalWeight * (log n - H(q)),  q = mean over all 2m rows of S,
+/// which counts examples per node (unlike GAR's balance, which sums squared activity and can be
+/// met by scaling a node's Z): it penalises one class split over two nodes while two others share
+/// one. dM/dZ_ik = marginalWeight / (2m) * S_ik (log q_k - sum_j S_ij log q_j).
 public struct ConsistencyConfig: Codable, Equatable, Sendable {
     public var weight: Float
+    public var marginalWeight: Float
     public var views: ConsistencyViews
     public var augmentation: AffineAugmentation
     public var epsilon: Float
 
-    public init(weight: Float = 1, views: ConsistencyViews = .cleanAugmented,
+    public init(weight: Float = 1, marginalWeight: Float = 0, views: ConsistencyViews = .cleanAugmented,
                 augmentation: AffineAugmentation = AffineAugmentation(), epsilon: Float = 1e-7) {
-        self.weight = weight; self.views = views; self.augmentation = augmentation; self.epsilon = epsilon
+        self.weight = weight; self.marginalWeight = marginalWeight; self.views = views
+        self.augmentation = augmentation; self.epsilon = epsilon
     }
 }
 
@@ -144,5 +152,36 @@ public enum ConsistencyLoss {
             }
         }
         return Result(loss: Double(weight) * loss / Double(max(m, 1)), agreement: agree / Double(max(m, 1)), dZ: dZ)
+    }
+
+    /// M = weight * (log n - H(q)) with q the mean of softmax(Z) over all rows of `z` [rows, n],
+    /// and its gradient.
+    public static func marginal(z: Tensor, weight: Float, gradient: Bool) -> (loss: Double, entropy: Double, dZ: [Float]) {
+        let rows = z.rows, n = z.columns
+        var s = [Double](repeating: 0, count: rows * n)
+        var q = [Double](repeating: 0, count: n)
+        z.data.withUnsafeBufferPointer { zp in
+            for i in 0..<rows {
+                var mx = -Float.infinity
+                for j in 0..<n { mx = max(mx, zp[i * n + j]) }
+                var t = 0.0
+                for j in 0..<n { s[i * n + j] = Foundation.exp(Double(zp[i * n + j] - mx)); t += s[i * n + j] }
+                for j in 0..<n { s[i * n + j] /= t; q[j] += s[i * n + j] }
+            }
+        }
+        for j in 0..<n { q[j] /= Double(max(rows, 1)) }
+        let logq = q.map { Foundation.log(max($0, 1e-30)) }
+        var h = 0.0
+        for j in 0..<n where q[j] > 0 { h -= q[j] * logq[j] }
+        var dZ = [Float](repeating: 0, count: gradient ? rows * n : 0)
+        if gradient {
+            let w = Double(weight) / Double(max(rows, 1))
+            for i in 0..<rows {
+                var mean = 0.0
+                for j in 0..<n { mean += s[i * n + j] * logq[j] }
+                for j in 0..<n { dZ[i * n + j] = Float(w * s[i * n + j] * (logq[j] - mean)) }
+            }
+        }
+        return (Double(weight) * (Foundation.log(Double(n)) - h), h, dZ)
     }
 }

@@ -158,6 +158,11 @@ public final class Trainer {
                 for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
                 r.loss += c.loss
             }
+            if let cons = config.consistency, cons.marginalWeight != 0 {
+                let c = ConsistencyLoss.marginal(z: z, weight: cons.marginalWeight, gradient: true)
+                for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+                r.loss += c.loss
+            }
             model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ))
             optimizer.update(params)
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
