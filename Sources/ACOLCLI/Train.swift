@@ -108,7 +108,7 @@ struct Train: ParsableCommand {
     @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 keeps the two views without the term. Off by default.")
     var consistency: Float?
 
-    @Option(help: "With --consistency: weight of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node.")
+    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node; without --consistency it applies to the one (clean) view.")
     var marginal: Float = 0
 
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
@@ -190,12 +190,14 @@ struct Train: ParsableCommand {
         model.settings = TrainingSettings(optimizer: opt, batchSize: batchSize, epochs: epochs, seed: seed,
                                           datasetFile: (data as NSString).lastPathComponent,
                                           datasetSHA256: try SHA256.hex(ofFile: data))
-        let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
-                                                                consistency: consistency.map {
+        // --consistency: two views per image; --marginal alone: the marginal term on one view.
+        let consistencyConfig: ConsistencyConfig? = consistency.map {
             ConsistencyConfig(weight: $0, marginalWeight: marginal, views: views.views,
                               augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
                                                                maxScale: augScale, maxShear: augShear))
-        }))
+        } ?? (marginal != 0 ? ConsistencyConfig(weight: 0, marginalWeight: marginal, views: .single) : nil)
+        let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
+                                                                consistency: consistencyConfig))
         if !quiet {
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }

@@ -6,6 +6,8 @@ public enum ConsistencyViews: String, Codable, Sendable, CaseIterable {
     case cleanAugmented = "clean_augmented"
     /// Two independently augmented copies (the clean image is not forwarded).
     case twoAugmented = "two_augmented"
+    /// One view, no augmentation: only the marginal term applies (the consistency weight is ignored).
+    case single
 }
 
 /// Random affine augmentation of images: rotation, isotropic scale, horizontal shear and

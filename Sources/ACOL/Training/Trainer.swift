@@ -144,7 +144,7 @@ public final class Trainer {
             let batch = train.subset(idx)
             var x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
             var parents = head.parents > 1 ? batch.coarseLabels : nil
-            if let cons = config.consistency {
+            if let cons = config.consistency, cons.views != .single {
                 // Two views of each image in one batch: rows 0..<m and m..<2m.
                 let second = cons.augmentation.apply(x, rng: &rng)
                 let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng)
@@ -153,7 +153,7 @@ public final class Trainer {
             }
             let (_, z) = model.network.forward(x, training: true, rng: &rng)
             var r = objective.evaluate(z: z, parents: parents, gradient: true)
-            if let cons = config.consistency, cons.weight != 0 {
+            if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
                 let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true)
                 for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
                 r.loss += c.loss
