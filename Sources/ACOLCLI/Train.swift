@@ -23,6 +23,10 @@ enum Recipe {
     static let batchNorm = true
     static let optimizer = OptimizerArg.sgd
     static let epochs = 5
+    /// Two-view consistency (clean image and an affine-augmented copy) and the marginal term:
+    /// without them two fine classes of a parent often share two clusters (docs/training.md).
+    static let consistency: Float = 1
+    static let marginal: Float = 2
 }
 
 struct Train: ParsableCommand {
@@ -105,11 +109,11 @@ struct Train: ParsableCommand {
     @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
     var blockNorm = false
 
-    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 keeps the two views without the term. Off by default.")
-    var consistency: Float?
+    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off.")
+    var consistency: Float = Recipe.consistency
 
-    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node; without --consistency it applies to the one (clean) view.")
-    var marginal: Float = 0
+    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off.")
+    var marginal: Float = Recipe.marginal
 
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
     var views: ViewsArg = .cleanAug
@@ -144,6 +148,7 @@ struct Train: ParsableCommand {
         if batchSize < 2 { throw ValidationError("--batch-size must be at least 2") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
+        if consistency < 0 || marginal < 0 { throw ValidationError("--consistency and --marginal must be at least 0") }
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
         }
@@ -190,16 +195,18 @@ struct Train: ParsableCommand {
         model.settings = TrainingSettings(optimizer: opt, batchSize: batchSize, epochs: epochs, seed: seed,
                                           datasetFile: (data as NSString).lastPathComponent,
                                           datasetSHA256: try SHA256.hex(ofFile: data))
-        // --consistency: two views per image; --marginal alone: the marginal term on one view.
-        let consistencyConfig: ConsistencyConfig? = consistency.map {
-            ConsistencyConfig(weight: $0, marginalWeight: marginal, views: views.views,
-                              augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
-                                                               maxScale: augScale, maxShear: augShear))
-        } ?? (marginal != 0 ? ConsistencyConfig(weight: 0, marginalWeight: marginal, views: .single) : nil)
+        // --consistency > 0: two views per image; --marginal alone: the marginal term on one view.
+        let consistencyConfig: ConsistencyConfig? = consistency != 0
+            ? ConsistencyConfig(weight: consistency, marginalWeight: marginal, views: views.views,
+                                augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
+                                                                 maxScale: augScale, maxShear: augShear))
+            : (marginal != 0 ? ConsistencyConfig(weight: 0, marginalWeight: marginal, views: .single) : nil)
         let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
                                                                 consistency: consistencyConfig))
         if !quiet {
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(np) parents x \(kk) clusters, \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)"
+                         + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
+                         + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }
         var logHandle: FileHandle?
         if let log {
