@@ -22,7 +22,7 @@ enum Recipe {
     static let symmetric = false
     static let batchNorm = true
     static let optimizer = OptimizerArg.sgd
-    static let epochs = 5
+    static let epochs = 3
     /// Two-view consistency (clean image and an affine-augmented copy) and the marginal term:
     /// without them two fine classes of a parent often share two clusters (docs/training.md).
     static let consistency: Float = 1
