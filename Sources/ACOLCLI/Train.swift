@@ -6,6 +6,10 @@ import Foundation
 enum ScopeArg: String, ExpressibleByArgument, CaseIterable { case all, parent }
 enum FrobeniusArg: String, ExpressibleByArgument, CaseIterable { case sum, mean }
 enum OptimizerArg: String, ExpressibleByArgument, CaseIterable { case sgd, adam }
+enum ViewsArg: String, ExpressibleByArgument, CaseIterable {
+    case cleanAug = "clean-aug", augAug = "aug-aug"
+    var views: ConsistencyViews { self == .cleanAug ? .cleanAugmented : .twoAugmented }
+}
 enum InitArg: String, ExpressibleByArgument, CaseIterable {
     case glorot, fanin
     var initializer: WeightInitializer { self == .glorot ? .glorotUniform : .fanInUniform }
@@ -91,6 +95,30 @@ struct Train: ParsableCommand {
     @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
     var blockNorm = false
 
+    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off.")
+    var consistency: Float = Recipe.consistency?.weight ?? 0
+
+    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off.")
+    var marginal: Float = Recipe.consistency?.marginalWeight ?? 0
+
+    @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
+    var views: ViewsArg = .cleanAug
+
+    @Option(help: "Augmentation: translation in pixels (uniform in +-N).")
+    var augShift: Float = 2
+
+    @Option(help: "Augmentation: rotation in degrees (uniform in +-N).")
+    var augRotate: Float = 10
+
+    @Option(help: "Augmentation: relative scale (uniform in 1 +- N).")
+    var augScale: Float = 0.1
+
+    @Option(help: "Augmentation: horizontal shear (uniform in +-N).")
+    var augShear: Float = 0.2
+
+    @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
+    var bnMomentum: Float?
+
     @Option(help: "Train on the first N training images only.")
     var limit: Int?
 
@@ -111,6 +139,11 @@ struct Train: ParsableCommand {
         try OptionCheck.nonNegative("--ca", ca)
         try OptionCheck.nonNegative("--cb", cb)
         try OptionCheck.nonNegative("--cf", cf)
+        try OptionCheck.nonNegative("--consistency", consistency)
+        try OptionCheck.nonNegative("--marginal", marginal)
+        if let m = bnMomentum, !(m.isFinite && m >= 0 && m < 1) {
+            throw ValidationError("--bn-momentum must be a finite number in [0, 1), found \(m)")
+        }
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
         }
@@ -137,6 +170,17 @@ struct Train: ParsableCommand {
     var garConfig: GARConfig {
         GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
                   cA: ca, cB: cb, cF: cf, frobenius: frobenius == .sum ? .sum : .mean)
+    }
+
+    /// The two-view terms as the options say (the library's `Recipe.consistency` when none is
+    /// given): --consistency > 0 gives two views per image; --marginal alone the marginal term on
+    /// the one view; both 0 the reference training.
+    var consistencyConfig: ConsistencyConfig? {
+        consistency != 0
+            ? ConsistencyConfig(weight: consistency, marginalWeight: marginal, views: views.views,
+                                augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
+                                                                 maxScale: augScale, maxShear: augShear))
+            : (marginal != 0 ? ConsistencyConfig(weight: 0, marginalWeight: marginal, views: .single) : nil)
     }
 
     /// The optimiser as the options say (the library's `Recipe.optimizer` when none is given).
@@ -172,18 +216,22 @@ struct Train: ParsableCommand {
                                     blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil)
         spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
+        if let bnMomentum { network.headNorm?.momentum = bnMomentum }
         let gar = garConfig
         let model = ACOLModel(network: network, gar: gar,
                               preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
                               parentNames: prepared.parentNames, fineNames: prepared.fineNames,
                               parentOfFine: prepared.parentOfFine)
         let opt = optimizerConfig
-        model.settings = TrainingSettings(optimizer: opt, batchSize: batchSize, epochs: epochs, seed: seed,
-                                          datasetFile: (data as NSString).lastPathComponent,
-                                          datasetSHA256: try FileDigest.sha256(ofFile: data))
-        let trainer = Trainer(model: model, config: TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed))
+        let consistencyConfig = self.consistencyConfig
+        var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)
+        config.datasetFile = (data as NSString).lastPathComponent
+        config.datasetSHA256 = try FileDigest.sha256(ofFile: data)
+        let trainer = Trainer(model: model, config: config)
         if !quiet {
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(clustersText), \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)" + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(clustersText), \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)"
+                         + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
+                         + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
         }
         var logError: Error?
         var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)

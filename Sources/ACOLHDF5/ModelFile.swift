@@ -138,6 +138,9 @@ public enum ModelFile {
                 try g.setAttribute("seed", s.seed)
                 if let f = s.datasetFile { try g.setAttribute("dataset_file", string: f) }
                 if let h = s.datasetSHA256 { try g.setAttribute("dataset_sha256", string: h) }
+                if let c = s.consistency {
+                    try g.setAttribute("consistency", string: String(decoding: try encoder.encode(c), as: UTF8.self))
+                }
             }
         }
 
@@ -325,7 +328,8 @@ public enum ModelFile {
                 return TrainingSettings(optimizer: o, batchSize: try g.intAttribute("batch_size"),
                                         epochs: try g.intAttribute("epochs"), seed: try g.scalarAttribute("seed", UInt64.self),
                                         datasetFile: try g.hasAttribute("dataset_file") ? try g.stringAttribute("dataset_file") : nil,
-                                        datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil)
+                                        datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil,
+                                        consistency: try g.hasAttribute("consistency") ? try decodeConsistency(try g.stringAttribute("consistency"), bad) : nil)
             }
         }
 
@@ -383,4 +387,11 @@ func iso8601Now() -> String {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
     return f.string(from: Date())
+}
+
+/// /training@consistency: the two-view terms as JSON (`ConsistencyConfig`).
+private func decodeConsistency(_ text: String, _ bad: (String, String) -> HDF5Error) throws -> ConsistencyConfig {
+    do { return try JSONDecoder().decode(ConsistencyConfig.self, from: Data(text.utf8)) } catch {
+        throw bad("/training attribute 'consistency'", "expected the JSON of the consistency settings, found text that does not decode")
+    }
 }

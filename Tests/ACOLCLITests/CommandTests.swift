@@ -213,6 +213,8 @@ struct ParseTests {
         #expect(t.garConfig == GARConfig())
         #expect(t.garConfig == Recipe.gar)
         #expect(t.optimizerConfig == TrainConfig().optimizer)
+        #expect(t.consistencyConfig == TrainConfig().consistency)
+        #expect(t.consistencyConfig == Recipe.consistency)
         #expect(t.epochs == TrainConfig().epochs)
         #expect(t.batchSize == TrainConfig().batchSize)
         #expect(t.k == nil)

@@ -13,7 +13,8 @@ public final class BatchNorm: Layer {
     public let runningVar: Parameter
     public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
     let channels: Int
-    let momentum: Float
+    /// Running-statistics momentum (Keras convention); only inference reads the running statistics.
+    public var momentum: Float
     let epsilon: Float
     private var xhat: [Float] = []
     private var invStd: [Float] = []

@@ -6,10 +6,18 @@ public struct TrainConfig: Sendable {
     public var batchSize: Int
     public var optimizer: OptimizerConfig
     public var seed: UInt64
+    /// When set, every batch is forwarded as two views (see `ConsistencyConfig`): the
+    /// cross-entropy and GAR see both, and the consistency term ties each image's two views.
+    /// nil: the reference training, one view per image.
+    public var consistency: ConsistencyConfig?
+    /// The data set's file name and SHA-256, recorded in the model's settings (nil: unknown).
+    public var datasetFile: String?
+    public var datasetSHA256: String?
 
     public init(epochs: Int = Recipe.epochs, batchSize: Int = Recipe.batchSize, optimizer: OptimizerConfig = Recipe.optimizer,
-                seed: UInt64 = 1) {
+                seed: UInt64 = 1, consistency: ConsistencyConfig? = Recipe.consistency) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer; self.seed = seed
+        self.consistency = consistency
     }
 }
 
@@ -67,13 +75,31 @@ public final class Trainer {
             if end - start < 2 { break }   // BatchNorm needs at least two examples
             let idx = Array(order[start..<end])
             let batch = train.subset(idx)
-            let x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
+            var x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
+            var parents = head.parents > 1 ? batch.coarseLabels : nil
+            if let cons = config.consistency, cons.views != .single {
+                // Two views of each image in one batch: rows 0..<m and m..<2m.
+                let second = cons.augmentation.apply(x, rng: &rng)
+                let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng)
+                x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
+                parents = parents.map { $0 + $0 }
+            }
             let (_, z) = model.network.forward(x, training: true, rng: &rng)
-            let r = objective.evaluate(z: z, parents: head.parents > 1 ? batch.coarseLabels : nil, gradient: true)
+            var r = objective.evaluate(z: z, parents: parents, gradient: true)
+            if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
+                let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true)
+                for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+                r.loss += c.loss
+            }
+            if let cons = config.consistency, cons.marginalWeight != 0 {
+                let c = ConsistencyLoss.marginal(z: z, weight: cons.marginalWeight, gradient: true)
+                for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+                r.loss += c.loss
+            }
             model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ))
             optimizer.update(params)
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
-            correct += r.correctParents; seen += batch.count
+            correct += r.correctParents; seen += z.rows
             let n = head.nodes
             z.data.withUnsafeBufferPointer { zp in
                 for (o, i) in idx.enumerated() {
@@ -132,8 +158,8 @@ public final class Trainer {
         }
         model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
                                           epochs: records.count, seed: config.seed,
-                                          datasetFile: model.settings?.datasetFile,
-                                          datasetSHA256: model.settings?.datasetSHA256)
+                                          datasetFile: config.datasetFile, datasetSHA256: config.datasetSHA256,
+                                          consistency: config.consistency)
         return records
     }
 }

@@ -8,10 +8,12 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var datasetFile: String?
     public var datasetSHA256: String?
+    /// The two-view consistency and marginal terms (nil: the reference training).
+    public var consistency: ConsistencyConfig?
 
     public init(optimizer: OptimizerConfig, batchSize: Int, epochs: Int, seed: UInt64,
-                datasetFile: String? = nil, datasetSHA256: String? = nil) {
+                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil) {
         self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seed = seed
-        self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256
+        self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256; self.consistency = consistency
     }
 }

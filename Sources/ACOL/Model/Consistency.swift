@@ -1,0 +1,189 @@
+import Foundation
+
+/// Which two views of each image the consistency term compares.
+public enum ConsistencyViews: String, Codable, Sendable, CaseIterable {
+    /// The image itself and one augmented copy.
+    case cleanAugmented = "clean_augmented"
+    /// Two independently augmented copies (the clean image is not forwarded).
+    case twoAugmented = "two_augmented"
+    /// One view, no augmentation: only the marginal term applies (the consistency weight is ignored).
+    case single
+}
+
+/// Random affine augmentation of images: rotation, isotropic scale, horizontal shear and
+/// translation about the image centre, bilinear resampling, zero outside the image.
+public struct AffineAugmentation: Codable, Equatable, Sendable {
+    /// Translation in pixels, drawn uniformly from [-maxShift, maxShift] in x and in y.
+    public var maxShift: Float
+    /// Rotation in degrees, uniform in [-maxRotation, maxRotation].
+    public var maxRotation: Float
+    /// Scale factor, uniform in [1 - maxScale, 1 + maxScale].
+    public var maxScale: Float
+    /// Horizontal shear (x += shear * y), uniform in [-maxShear, maxShear].
+    public var maxShear: Float
+
+    public init(maxShift: Float = 2, maxRotation: Float = 10, maxScale: Float = 0.1, maxShear: Float = 0.2) {
+        self.maxShift = maxShift; self.maxRotation = maxRotation; self.maxScale = maxScale; self.maxShear = maxShear
+    }
+
+    /// Images [m, h, w, c] (already scaled to network input) transformed with parameters drawn
+    /// from `rng`: four draws per image, in image order.
+    public func apply(_ x: Tensor, rng: inout SeededGenerator) -> Tensor {
+        precondition(x.shape.count == 4, "AffineAugmentation: input must be [m, h, w, c]")
+        let m = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
+        let size = h * w * c
+        var out = [Float](repeating: 0, count: x.count)
+        let cy = Float(h - 1) / 2, cx = Float(w - 1) / 2
+        x.data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<m {
+                    let theta = rng.nextFloat(-maxRotation, maxRotation) * Float.pi / 180
+                    let s = 1 + rng.nextFloat(-maxScale, maxScale)
+                    let sh = rng.nextFloat(-maxShear, maxShear)
+                    let tx = rng.nextFloat(-maxShift, maxShift), ty = rng.nextFloat(-maxShift, maxShift)
+                    // Forward map (about the centre): p' = R(theta) * Shear * s * p + t.
+                    // M = s * [[cos, -sin], [sin, cos]] * [[1, sh], [0, 1]].
+                    let co = cos(theta), si = sin(theta)
+                    let a = s * co, b = s * (co * sh - si)
+                    let cc = s * si, d = s * (si * sh + co)
+                    let det = a * d - b * cc
+                    // Inverse for sampling: p = M^-1 (p' - t).
+                    let ia = d / det, ib = -b / det, ic = -cc / det, id = a / det
+                    let base = i * size
+                    for yo in 0..<h {
+                        for xo in 0..<w {
+                            let ux = Float(xo) - cx - tx, uy = Float(yo) - cy - ty
+                            let xs = ia * ux + ib * uy + cx, ys = ic * ux + id * uy + cy
+                            let x0 = Int(xs.rounded(.down)), y0 = Int(ys.rounded(.down))
+                            let fx = xs - Float(x0), fy = ys - Float(y0)
+                            // The four neighbours in the order (y0, x0), (y0, x0 + 1), (y0 + 1, x0),
+                            // (y0 + 1, x0 + 1); those outside the image or with weight 0 are skipped.
+                            let wy0 = 1 - fy, wx0 = 1 - fx
+                            let okY0 = y0 >= 0 && y0 < h && wy0 != 0, okY1 = y0 + 1 >= 0 && y0 + 1 < h && fy != 0
+                            let okX0 = x0 >= 0 && x0 < w && wx0 != 0, okX1 = x0 + 1 >= 0 && x0 + 1 < w && fx != 0
+                            for ch in 0..<c {
+                                var v: Float = 0
+                                if okY0 {
+                                    if okX0 { v += wy0 * wx0 * src[base + (y0 * w + x0) * c + ch] }
+                                    if okX1 { v += wy0 * fx * src[base + (y0 * w + x0 + 1) * c + ch] }
+                                }
+                                if okY1 {
+                                    if okX0 { v += fy * wx0 * src[base + ((y0 + 1) * w + x0) * c + ch] }
+                                    if okX1 { v += fy * fx * src[base + ((y0 + 1) * w + x0 + 1) * c + ch] }
+                                }
+                                dst[base + (yo * w + xo) * c + ch] = v
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, data: out)
+    }
+}
+
+/// Agreement between the cluster distributions of two views of the same images (an addition to
+/// the ACOL objective, not part of the reference): with S = softmax(Z) over all n nodes for the
+/// first view and S' for the second,
+///     C = weight * mean_i( -log( sum_j S_ij S'_ij + eps ) ).
+/// sum_j S_ij S'_ij is the probability that both views land in the same cluster; the term is
+/// smallest when both are confidently in the same node. GAR's balance is indifferent to how two
+/// fine classes share two clusters; this term ties an image to its own transformed copy, so a
+/// split along a feature the transformation changes (slant, thickness, position) costs.
+/// Gradient: dC/dZ_ik = weight / m * S_ik (p_i - S'_ik) / (p_i + eps), p_i = sum_j S_ij S'_ij,
+/// and symmetrically for Z'.
+///
+/// Optional marginal term (with the consistency term this is IIC's mutual information):
+///     M = marginalWeight * (log n - H(q)),  q = mean over all 2m rows of S,
+/// which counts examples per node (unlike GAR's balance, which sums squared activity and can be
+/// met by scaling a node's Z): it penalises one class split over two nodes while two others share
+/// one. dM/dZ_ik = marginalWeight / (2m) * S_ik (log q_k - sum_j S_ij log q_j).
+public struct ConsistencyConfig: Codable, Equatable, Sendable {
+    public var weight: Float
+    public var marginalWeight: Float
+    public var views: ConsistencyViews
+    public var augmentation: AffineAugmentation
+    public var epsilon: Float
+
+    public init(weight: Float = 1, marginalWeight: Float = 0, views: ConsistencyViews = .cleanAugmented,
+                augmentation: AffineAugmentation = AffineAugmentation(), epsilon: Float = 1e-7) {
+        self.weight = weight; self.marginalWeight = marginalWeight; self.views = views
+        self.augmentation = augmentation; self.epsilon = epsilon
+    }
+}
+
+public enum ConsistencyLoss {
+    public struct Result {
+        public var loss: Double
+        /// mean_i p_i: how often the two views agree, in expectation.
+        public var agreement: Double
+        /// dC/dZ [2m, n] (empty unless asked for).
+        public var dZ: [Float]
+    }
+
+    /// `z` is [2m, n]: rows 0..<m the first views, rows m..<2m the second views of the same images.
+    public static func evaluate(z: Tensor, weight: Float, epsilon: Float = 1e-7, gradient: Bool) -> Result {
+        let rows = z.rows, n = z.columns
+        precondition(rows % 2 == 0, "ConsistencyLoss: Z must hold two views of each image")
+        let m = rows / 2
+        var dZ = [Float](repeating: 0, count: gradient ? rows * n : 0)
+        var loss = 0.0, agree = 0.0
+        let eps = Double(epsilon), w = Double(weight) / Double(max(m, 1))
+        z.data.withUnsafeBufferPointer { zp in
+            var s1 = [Double](repeating: 0, count: n), s2 = [Double](repeating: 0, count: n)
+            func softmax(_ row: Int, _ out: inout [Double]) {
+                var mx = -Float.infinity
+                for j in 0..<n { mx = max(mx, zp[row * n + j]) }
+                var t = 0.0
+                for j in 0..<n { out[j] = Foundation.exp(Double(zp[row * n + j] - mx)); t += out[j] }
+                for j in 0..<n { out[j] /= t }
+            }
+            for i in 0..<m {
+                softmax(i, &s1); softmax(m + i, &s2)
+                var p = 0.0
+                for j in 0..<n { p += s1[j] * s2[j] }
+                loss -= Foundation.log(p + eps)
+                agree += p
+                if gradient {
+                    let inv = 1 / (p + eps)
+                    for j in 0..<n {
+                        dZ[i * n + j] = Float(w * s1[j] * (p - s2[j]) * inv)
+                        dZ[(m + i) * n + j] = Float(w * s2[j] * (p - s1[j]) * inv)
+                    }
+                }
+            }
+        }
+        return Result(loss: Double(weight) * loss / Double(max(m, 1)), agreement: agree / Double(max(m, 1)), dZ: dZ)
+    }
+
+    /// M = weight * (log n - H(q)) with q the mean of softmax(Z) over all rows of `z` [rows, n],
+    /// and its gradient.
+    public static func marginal(z: Tensor, weight: Float, gradient: Bool) -> (loss: Double, entropy: Double, dZ: [Float]) {
+        let rows = z.rows, n = z.columns
+        var s = [Double](repeating: 0, count: rows * n)
+        var q = [Double](repeating: 0, count: n)
+        z.data.withUnsafeBufferPointer { zp in
+            for i in 0..<rows {
+                var mx = -Float.infinity
+                for j in 0..<n { mx = max(mx, zp[i * n + j]) }
+                var t = 0.0
+                for j in 0..<n { s[i * n + j] = Foundation.exp(Double(zp[i * n + j] - mx)); t += s[i * n + j] }
+                for j in 0..<n { s[i * n + j] /= t; q[j] += s[i * n + j] }
+            }
+        }
+        for j in 0..<n { q[j] /= Double(max(rows, 1)) }
+        let logq = q.map { Foundation.log(max($0, 1e-30)) }
+        var h = 0.0
+        for j in 0..<n where q[j] > 0 { h -= q[j] * logq[j] }
+        var dZ = [Float](repeating: 0, count: gradient ? rows * n : 0)
+        if gradient {
+            let w = Double(weight) / Double(max(rows, 1))
+            for i in 0..<rows {
+                var mean = 0.0
+                for j in 0..<n { mean += s[i * n + j] * logq[j] }
+                for j in 0..<n { dZ[i * n + j] = Float(w * s[i * n + j] * (logq[j] - mean)) }
+            }
+        }
+        return (Double(weight) * (Foundation.log(Double(n)) - h), h, dZ)
+    }
+}
