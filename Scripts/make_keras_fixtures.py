@@ -169,7 +169,7 @@ def main():
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "keras",
                                    "k2" if args.keras2 else "k3")
     os.makedirs(out, exist_ok=True)
-    expected = {"keras_version": keras.__version__, "scale": 1 / 255.0, "models": {}}
+    expected = {"keras_version": (tf.__version__ if KERAS2 else keras.__version__), "scale": 1 / 255.0, "models": {}}
     for i, make in enumerate([cnn_interleaved, mlp_grouped, mlp_uneven, unsupported_gap]):
         model, parents, n_p = make()
         rng = np.random.default_rng(13 + i)

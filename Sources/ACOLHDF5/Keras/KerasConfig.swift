@@ -70,7 +70,9 @@ struct KerasConfig {
             let name = (lc["name"] as? String) ?? (d["name"] as? String) ?? "layer \(i)"
             var inbound: [String] = []
             if let nodes = d["inbound_nodes"] { Self.collectHistory(nodes, into: &inbound) }
-            out.append(KerasLayer(name: name, className: c, config: lc, inbound: inbound))
+            // Custom classes are registered as "package>Class" (Keras 3) or "Custom>Class".
+            let cls = c.split(separator: ">").last.map(String.init) ?? c
+            out.append(KerasLayer(name: name, className: cls, config: lc, inbound: inbound))
         }
         layers = out
         // The input shape: an InputLayer's batch shape, a first layer's batch_input_shape, the
