@@ -125,7 +125,9 @@ public enum KerasImporter {
                                          found: "an HDF5 file with none of them")
             }
         } catch let e as HDF5Error {
-            throw KerasError.invalid(path: reportAs, expected: "a readable Keras HDF5 file", found: e.localizedDescription)
+            var text = e.localizedDescription
+            for prefix in [path + ": ", reportAs + ": "] where text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
+            throw KerasError.invalid(path: reportAs, expected: "a readable Keras file (HDF5 .h5, or a .keras zip)", found: text)
         }
     }
 
