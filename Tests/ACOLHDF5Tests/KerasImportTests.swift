@@ -142,5 +142,33 @@ extension HDF5Tests {
             try text.write(toFile: cfg, atomically: true, encoding: .utf8)
             #expect(throws: KerasError.self) { _ = try KerasImporter.load(Self.root + "/k3/mlp_grouped.weights.h5", config: cfg) }
         }
+        @Test(arguments: ["\"units\": 1e300,", "\"units\": -3,", "\"units\": 2.5,", "\"units\": \"five\","])
+        func refusesAbsurdSizesInTheConfig(_ units: String) throws {
+            let dir = TempDir()
+            let cfg = dir.file("units.json")
+            var text = try String(contentsOfFile: Self.root + "/k3/mlp_grouped.json", encoding: .utf8)
+            text = text.replacingOccurrences(of: "\"units\": 5,", with: units)
+            try text.write(toFile: cfg, atomically: true, encoding: .utf8)
+            #expect(throws: KerasError.self) { _ = try KerasImporter.load(Self.root + "/k3/mlp_grouped.weights.h5", config: cfg) }
+        }
+
+        @Test func refusesACraftedZipMember() throws {
+            // A .keras whose model.weights.h5 claims 1 GiB in its central directory.
+            let dir = TempDir()
+            var data = FileManager.default.contents(atPath: Self.root + "/k3/mlp_uneven.keras")!
+            let name = Array("model.weights.h5".utf8)
+            let bytes = [UInt8](data)
+            var found = false
+            for i in 0..<(bytes.count - 46 - name.count) where bytes[i] == 0x50 && bytes[i + 1] == 0x4b && bytes[i + 2] == 1 && bytes[i + 3] == 2 {
+                if Array(bytes[(i + 46)..<(i + 46 + name.count)]) == name {
+                    data.replaceSubrange((i + 24)..<(i + 28), with: [0, 0, 0, 0x40])
+                    found = true
+                }
+            }
+            #expect(found)
+            let path = dir.file("crafted.keras")
+            _ = FileManager.default.createFile(atPath: path, contents: data)
+            #expect(throws: KerasError.self) { _ = try KerasImporter.load(path) }
+        }
     }
 }

@@ -17,6 +17,11 @@ struct KerasLayer {
         return nil
     }
     func number(_ key: String) -> Double? { (config[key] as? NSNumber)?.doubleValue }
+    /// An integer setting; nil when absent, fractional or out of range (never a trap on 1e300).
+    func int(_ key: String) -> Int? {
+        guard let d = number(key), d.isFinite, d == d.rounded(), abs(d) <= 1e15 else { return nil }
+        return Int(d)
+    }
     /// The activation's name ("relu", "linear", ...); Keras 3 may write it as a serialized object.
     var activation: String {
         if let s = config["activation"] as? String { return s }

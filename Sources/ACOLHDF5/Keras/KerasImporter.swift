@@ -136,8 +136,7 @@ public enum KerasImporter {
         try closing(g.openAttribute(attr)) { a in
             let isString = try closing(a.type()) { H5Tget_class($0.raw) == H5T_STRING }
             if !isString {
-                let shape = try a.shape()
-                if shape.reduce(1, *) == 0 { return [] }
+                if try a.shape().contains(0) { return [] }
             }
             return try a.readStrings().values
         }

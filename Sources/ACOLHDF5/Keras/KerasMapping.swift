@@ -111,13 +111,13 @@ extension KerasImporter {
             case "Conv2D", "Convolution2D":
                 try checkChannelsLast(l)
                 guard shape.count == 3 else { throw refuse(l, "a convolution after Flatten") }
-                guard let f = l.number("filters").map({ Int($0) }), f > 0, f <= 65_536 else { throw refuse(l, "filters missing or out of range") }
+                guard let f = l.int("filters"), f > 0, f <= 65_536 else { throw refuse(l, "filters missing or out of range") }
                 let k = l.ints("kernel_size") ?? []
                 let kk = k.count == 1 ? [k[0], k[0]] : k
                 guard kk.count == 2, kk.allSatisfy({ $0 > 0 && $0 <= 64 }) else { throw refuse(l, "kernel_size \(k)") }
                 if let s = l.ints("strides"), s.contains(where: { $0 != 1 }) { throw refuse(l, "strides \(s); only 1 is supported") }
                 if let d = l.ints("dilation_rate"), d.contains(where: { $0 != 1 }) { throw refuse(l, "dilation_rate \(d); only 1 is supported") }
-                if let g = l.number("groups"), g != 1 { throw refuse(l, "groups \(Int(g)); only 1 is supported") }
+                if let g = l.number("groups"), g != 1 { throw refuse(l, "groups \(g); only 1 is supported") }
                 let padString = l.string("padding") ?? "valid"
                 guard let pad = Padding(rawValue: padString) else { throw refuse(l, "padding '\(padString)'") }
                 if pad == .valid && (kk[0] > shape[0] || kk[1] > shape[1]) { throw refuse(l, "kernel \(kk) larger than its input \(shape)") }
@@ -151,7 +151,7 @@ extension KerasImporter {
                 shape = [shape.reduce(1, *)]
             case "Dense":
                 guard shape.count == 1 else { throw refuse(l, "a Dense on a \(shape) input (acol needs a Flatten before it)") }
-                guard let u = l.number("units").map({ Int($0) }) ?? l.number("output_dim").map({ Int($0) }), u > 0, u <= 1 << 20 else {
+                guard let u = l.int("units") ?? l.int("output_dim"), u > 0, u <= 1 << 20 else {
                     throw refuse(l, "units missing or out of range")
                 }
                 let relu = try activation(l)
@@ -184,7 +184,7 @@ extension KerasImporter {
         // The head's Dense, its batch norm and the pooling matrix.
         guard shape.count == 1 else { throw refuse(headLayer, "the head's Dense on a \(shape) input (acol needs a Flatten before it)") }
         let features = shape[0]
-        let nodes = Int(headLayer.number("units") ?? headLayer.number("output_dim") ?? 0)
+        let nodes = headLayer.int("units") ?? headLayer.int("output_dim") ?? 0
         guard nodes >= 2, nodes <= 1 << 16 else { throw refuse(headLayer, "\(nodes) head nodes") }
         var headTensors: [NamedTensor] = []
         if let bn = headBN {

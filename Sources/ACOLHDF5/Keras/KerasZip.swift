@@ -10,7 +10,7 @@ struct KerasZip {
     struct Member { var name: String; var method: UInt16; var crc: UInt32; var compressed: Int; var size: Int; var localOffset: Int }
 
     /// The largest member read (bytes): far above any ACOL-sized Keras model.
-    static let maxMemberBytes = 2 << 30
+    static let maxMemberBytes = 1 << 30
     static let maxMembers = 10_000
 
     let path: String
@@ -73,7 +73,9 @@ struct KerasZip {
                                      found: "members " + members.map(\.name).prefix(10).joined(separator: ", "))
         }
         func bad(_ what: String) -> KerasError { KerasError.invalid(path: path, expected: "an intact member '\(name)'", found: what) }
-        guard m.size <= Self.maxMemberBytes, m.compressed <= d.count else { throw bad("a size of \(m.size) bytes (\(m.compressed) compressed) for a \(d.count)-byte file") }
+        // Deflate expands at most about 1032:1: a larger claimed size is a crafted header, refused
+        // before the output buffer is allocated.
+        guard m.size <= Self.maxMemberBytes, m.compressed <= d.count, m.size <= 1032 * m.compressed + 1024 else { throw bad("a size of \(m.size) bytes (\(m.compressed) compressed) for a \(d.count)-byte file") }
         let h = m.localOffset
         guard h + 30 <= d.count, Self.u32(d, h) == 0x0403_4b50 else { throw bad("no local header at offset \(h) (truncated or damaged)") }
         let start = h + 30 + Int(Self.u16(d, h + 26)) + Int(Self.u16(d, h + 28))
