@@ -18,7 +18,7 @@ public struct ACOLCommand: ParsableCommand {
         """,
         version: version,
         subcommands: [Convert.self, Merge.self, Train.self, Eval.self, Baseline.self, Inspect.self, Run.self, Montage.self,
-                      Export.self])
+                      Export.self, Import.self])
 
     public init() {}
 

@@ -565,6 +565,9 @@ extension H5ID {
         if H5Tis_variable_str(ft.raw) > 0 {
             let mt = try H5.stringType(path: path)
             defer { mt.close() }
+            // The file's character set: libhdf5 has no conversion between ASCII and UTF-8 strings
+            // (tf.keras 2.15 writes ASCII attributes).
+            try check(H5Tset_cset(mt.raw, H5Tget_cset(ft.raw)), path, "H5Tset_cset")
             var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
             try ptrs.withUnsafeMutableBytes { try read(mt.raw, $0.baseAddress!) }
             for p in ptrs {
