@@ -215,7 +215,11 @@ struct ParseTests {
         #expect(t.optimizerConfig == TrainConfig().optimizer)
         #expect(t.consistencyConfig == TrainConfig().consistency)
         #expect(t.consistencyConfig == Recipe.consistency)
-        #expect(t.epochs == TrainConfig().epochs)
+        #expect(t.epochs == nil)   // chosen from the training set's size
+        #expect(Recipe.epochs(forTrainingImages: 60_000) == TrainConfig().epochs)
+        #expect(Recipe.epochs(forTrainingImages: 3_000) == 44)       // 23 full batches of 128
+        #expect(Recipe.epochs(forTrainingImages: 60_000 * 4) == 3)
+        #expect(Recipe.epochs(forTrainingImages: 10) == Recipe.maximumDefaultEpochs)
         #expect(t.batchSize == TrainConfig().batchSize)
         #expect(t.k == nil)
     }
