@@ -16,9 +16,9 @@ import ACOLHDF5
         let spec = NetworkSpec(inputShape: [28, 28, 1],
                                layers: [.conv2d(8), .relu, .maxPool2d(2), .flatten, .dense(64), .relu, .dropout(0.5)],
                                head: ACOLHeadSpec(parents: 2, k: 5))
-        let model = ACOLModel(network: try Network(spec: spec, seed: 1), gar: GARConfig(scope: .allNodes),
+        let model = ACOLModel(network: try Network(spec: spec, seed: 1), gar: GARConfig(),
                               preprocessing: Preprocessing(height: 28, width: 28, channels: 1))
-        let trainer = Trainer(model: model, config: TrainConfig(epochs: 1, optimizer: .sgdReference))
+        let trainer = Trainer(model: model, config: TrainConfig(epochs: 1))
         var seen: [Int] = []
         try trainer.fit(train: train.subset(Array(0..<600)), test: test, fineNames: data.description.labels.fineNames) { record in
             seen.append(record.epoch)
