@@ -108,7 +108,10 @@ struct Inspect: ParsableCommand {
             let o = t.optimizer
             let opt = o.kind == .sgd ? "sgd lr \(o.learningRate), momentum \(o.momentum)\(o.nesterov ? " nesterov" : ""), decay \(o.decay)"
                                      : "adam lr \(o.learningRate)"
-            Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)" +
+            let views = t.consistency.map { c in
+                String(format: ", consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight)
+            } ?? ""
+            Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)\(views)" +
                         (t.datasetFile.map { ", data \($0)" } ?? "") + (t.datasetSHA256.map { " (sha256 \($0.prefix(12))…)" } ?? ""))
         }
         if !s.clusters.isEmpty {
