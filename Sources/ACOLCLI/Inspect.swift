@@ -80,7 +80,7 @@ struct Inspect: ParsableCommand {
         }
         rows.append(LayerRow(name: "head/dense", type: "acol", output_shape: [s.spec.head.nodes],
                              parameters: sizes["head/dense"] ?? 0,
-                             details: "Z: \(s.spec.head.parents) parents x \(s.spec.head.k), softmax, sum-pooled"))
+                             details: "Z: \(headText(s.spec.head)), softmax, sum-pooled"))
         let total = rows.reduce(0) { $0 + $1.parameters }
         let report = ModelReport(
             file: file, format_version: s.formatVersion, creator: s.creator, created: s.created, preset: s.spec.preset,
@@ -99,7 +99,8 @@ struct Inspect: ParsableCommand {
                           rightAlign: [2]))
         Console.out("")
         let names = s.parentNames.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")
-        Console.out("ACOL head: \(s.spec.head.parents) parents x \(s.spec.head.k) duplicates = \(s.spec.head.nodes) clusters (node j: parent j mod \(s.spec.head.parents)); parents: \(names)")
+        let order = s.spec.head.duplicates == nil ? "node j: parent j mod \(s.spec.head.parents)" : "duplicate-major node order"
+        Console.out("ACOL head: \(headText(s.spec.head)) duplicates = \(s.spec.head.nodes) clusters (\(order)); parents: \(names)")
         let g = s.gar
         Console.out("GAR: \(g.scope.rawValue)\(g.symmetric ? ", symmetric" : ""), c_a \(g.cA), c_b \(g.cB), c_F \(g.cF) (\(g.frobenius.rawValue))")
         let p = s.preprocessing
@@ -262,4 +263,9 @@ struct Inspect: ParsableCommand {
             for a in n.attributes { Console.out(indent + "  @" + a.name + " = " + a.value) }
         }
     }
+}
+
+/// "2 parents x 5", or "4 parents x (5, 3, 1, 1)" with one k per parent.
+func headText(_ h: ACOLHeadSpec) -> String {
+    h.duplicates.map { "\(h.parents) parents x (\($0.map(String.init).joined(separator: ", ")))" } ?? "\(h.parents) parents x \(h.k)"
 }

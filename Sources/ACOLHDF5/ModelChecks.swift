@@ -40,8 +40,9 @@ enum ModelChecks {
     /// a fine label that indexes the fine names (or is below `ACOLLimits.maxClasses` when there are none).
     static func clusters(node: [Int64], parent: [Int64], duplicate: [Int64], count: [Int64], fineLabel: [Int64],
                          majority: [Int64], share: [Double], head: ACOLHeadSpec, fineNames: Int, path: String) throws {
-        let n = head.parents * head.k   // validated
+        let n = head.nodes   // validated
         let classes = fineNames > 0 ? fineNames : ACOLLimits.maxClasses
+        let table = head.nodeTable
         for i in 0..<node.count {
             func bad(_ column: String, _ expected: String, _ found: String) -> HDF5Error {
                 HDF5Error.invalidContent(path: path, object: "/acol/clusters/\(column)",
@@ -49,8 +50,9 @@ enum ModelChecks {
             }
             let j = node[i]
             guard j >= 0, j < Int64(n) else { throw bad("node", "a node in 0..<\(n)", "\(j)") }
-            guard parent[i] == j % Int64(head.parents) else { throw bad("parent", "\(j % Int64(head.parents)) (node \(j) mod n_p)", "\(parent[i])") }
-            guard duplicate[i] == j / Int64(head.parents) else { throw bad("duplicate", "\(j / Int64(head.parents)) (node \(j) div n_p)", "\(duplicate[i])") }
+            let (p, d) = table[Int(j)]
+            guard parent[i] == Int64(p) else { throw bad("parent", "\(p) (the parent of node \(j))", "\(parent[i])") }
+            guard duplicate[i] == Int64(d) else { throw bad("duplicate", "\(d) (the duplicate number of node \(j))", "\(duplicate[i])") }
             guard count[i] >= 0 else { throw bad("count", "a count >= 0", "\(count[i])") }
             guard majority[i] >= 0, majority[i] <= count[i] else { throw bad("majority_count", "0...\(count[i]) (the count)", "\(majority[i])") }
             guard fineLabel[i] >= -1, fineLabel[i] < Int64(classes) else {

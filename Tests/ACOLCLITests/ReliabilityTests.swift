@@ -222,17 +222,19 @@ struct PerParentKTests {
         let f = SharedFixture.shared
         try #require(f.setupError == nil, "\(f.setupError ?? "")")
         let dir = try TempDir()
-        let t = try CLI.run(["train", f.data, "-o", "m.h5", "-k", "0-4=3,5-9=2", "--arch", "mlp", "--hidden", "32",
+        let t = try CLI.run(["train", f.data, "-o", "m.h5", "-k", "0-4=2,5-9=4", "--arch", "mlp", "--hidden", "32",
                              "--epochs", "1", "--limit", "500", "--quiet"], in: dir.url)
         #expect(t.status == 0, "\(t.stderr)")
         let m = try ModelFile.load(dir.path("m.h5"))
-        #expect(m.head.duplicates == [3, 2])
-        #expect(m.head.nodes == 5)
+        #expect(m.head.duplicates == [2, 4])
+        #expect(m.head.nodes == 6)
+        let i = try CLI.run(["inspect", "m.h5"], in: dir.url)
+        #expect(i.stdout.contains("2 parents x (2, 4) duplicates = 6 clusters"), "\(i.stdout)")
         let e = try CLI.run(["eval", "m.h5", f.data, "--json"], in: dir.url)
         #expect(e.status == 0, "\(e.stderr)")
         let ev = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
         let clusters = try #require(ev["clusters"] as? [[String: Any]])
-        #expect(clusters.map { $0["parent"] as? Int } == [0, 1, 0, 1, 0])
+        #expect(clusters.map { $0["parent"] as? Int } == [0, 1, 0, 1, 1, 1])   // not j mod 2 at node 4
         let b = try CLI.run(["baseline", "kmeans", f.data, "-k", "3,2", "--json"], in: dir.url)
         #expect(b.status == 0, "\(b.stderr)")
         for bad in ["0-4=3", "nosuch=3,5-9=2", "3,2,1"] {
