@@ -57,7 +57,7 @@ struct IDXHeader {
             try ImportLimits.checkImage(path: path, height: dims[1], width: dims[2], channels: ndim == 4 ? dims[3] : 1, what: "images")
         }
         let header = IDXHeader(dims: dims, gzip: gzip)
-        guard let data = ImportLimits.checkedProduct(dims) else {
+        guard let data = CheckedSize.product(dims) else {
             throw DatasetError.badHeader(path: path, expected: "dimensions whose product fits in 63 bits", found: "\(dims)")
         }
         let total = header.headerBytes + data

@@ -21,18 +21,6 @@ public enum ImportLimits {
     /// Most images in one input file (labels are stored as Int32).
     public static let maxItems = Int(Int32.max)
 
-    /// The product of `factors`, or nil when it overflows `Int` (or a factor is negative).
-    public static func checkedProduct(_ factors: [Int]) -> Int? {
-        var p = 1
-        for f in factors {
-            guard f >= 0 else { return nil }
-            let (r, o) = p.multipliedReportingOverflow(by: f)
-            if o { return nil }
-            p = r
-        }
-        return p
-    }
-
     /// Checks an image shape read from `path` (sides 1...maxSide, 1...4 channels, at most
     /// maxImageBytes) and returns its size in bytes. `what` names the field in messages.
     @discardableResult
@@ -41,7 +29,7 @@ public enum ImportLimits {
         guard (1...maxSide).contains(height), (1...maxSide).contains(width), (1...4).contains(channels) else {
             throw DatasetError.badHeader(path: path, expected: "\(what) of sides 1...\(maxSide) and 1...4 channels", found: found)
         }
-        guard let bytes = checkedProduct([height, width, channels]), bytes <= maxImageBytes else {
+        guard let bytes = CheckedSize.product([height, width, channels]), bytes <= maxImageBytes else {
             throw DatasetError.badHeader(path: path, expected: "\(what) of at most \(maxImageBytes) bytes (2^26)", found: found)
         }
         return bytes
@@ -52,7 +40,7 @@ public enum ImportLimits {
         guard (1...maxSide).contains(height), (1...maxSide).contains(width) else {
             throw DatasetError.invalidOption("height and width must be 1...\(maxSide), found \(height)x\(width)")
         }
-        guard let bytes = checkedProduct([height, width, channels]), bytes <= maxImageBytes else {
+        guard let bytes = CheckedSize.product([height, width, channels]), bytes <= maxImageBytes else {
             throw DatasetError.invalidOption("an image of \(height)x\(width)x\(channels) is \(height * width * channels) bytes, expected at most \(maxImageBytes) (2^26) bytes per image")
         }
     }

@@ -92,6 +92,8 @@ public final class PNGBatchDecoder {
     public let resize: ResizeMode
     public let batchSize: Int
     public let threads: Int
+    /// The caller has already read every file's PNG header (`PNGHeader.read`).
+    let headersChecked: Bool
 
     private let slots = DispatchSemaphore(value: 2)
     private let ready = DispatchSemaphore(value: 0)
@@ -103,9 +105,16 @@ public final class PNGBatchDecoder {
     private let batchCount: Int
 
     /// `labels`, when given, has one label per file.
-    public init(files: [String], labels: [Int32]? = nil, height: Int, width: Int, channels: Int,
+    public convenience init(files: [String], labels: [Int32]? = nil, height: Int, width: Int, channels: Int,
                 resize: ResizeMode = .none, batchSize: Int = 256,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.init(files: files, labels: labels, height: height, width: width, channels: channels, resize: resize,
+                  batchSize: batchSize, threads: threads, headersChecked: false)
+    }
+
+    init(files: [String], labels: [Int32]?, height: Int, width: Int, channels: Int, resize: ResizeMode,
+         batchSize: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, headersChecked: Bool) {
+        self.headersChecked = headersChecked
         precondition(labels == nil || labels!.count == files.count, "PNGBatchDecoder: one label per file")
         self.files = files; self.labels = labels
         self.height = height; self.width = width; self.channels = channels
@@ -185,8 +194,7 @@ public final class PNGBatchDecoder {
     }
 
     private func decodeOne(_ path: String) throws -> [UInt8] {
-        try InputFile.requireRegular(path)
-        let img = try PNGDecoder.decode(path: path, channels: channels)
+        let img = try PNGDecoder.decode(path: path, channels: channels, headerChecked: headersChecked)
         guard let px = ImageConversion.convert(pixels: img.pixels, height: img.height, width: img.width, channels: img.channels,
                                                toHeight: height, toWidth: width, toChannels: channels, resize: resize) else {
             throw DatasetError.imageSizeMismatch(path: path, expected: "\(width)x\(height) (width x height)", found: "\(img.width)x\(img.height)")

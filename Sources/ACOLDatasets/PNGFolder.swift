@@ -153,39 +153,22 @@ final class PNGListSource: ImageSource {
 
     init(items: [(path: String, label: Int32)], name: String) { self.items = items; self.name = name }
 
+    /// Decodes through `PNGBatchDecoder` (the one PNG-file source; headers were checked by the
+    /// plan). A file that cannot be decoded is skipped with a warning under `skipBadFiles`; an
+    /// image of another size without a resize mode is always an error.
     func stream(target: Target, batchSize: Int, body: (ImageSet) throws -> Void) throws {
         let t = target.shape
-        var px = [UInt8](), labels = [Int32]()
-        px.reserveCapacity(min(batchSize, items.count) * t.size)
-        func flush() throws {
-            if labels.isEmpty { return }
-            try body(ImageSet(count: labels.count, height: t.height, width: t.width, channels: t.channels, pixels: px, fineLabels: labels))
-            px.removeAll(keepingCapacity: true); labels.removeAll(keepingCapacity: true)
-        }
-        for (path, label) in items {
-            let img: (height: Int, width: Int, channels: Int, pixels: [UInt8])
-            do { img = try PNGDecoder.decode(path: path, channels: t.channels, headerChecked: true) } catch let e as DatasetError {
-                if target.skipBadFiles { target.warnings.add("skipped \(e.localizedDescription)"); continue }
-                throw e
+        let decoder = PNGBatchDecoder(files: items.map(\.path), labels: items.map(\.label), height: t.height, width: t.width,
+                                      channels: t.channels, resize: target.resize, batchSize: batchSize, headersChecked: true)
+        defer { decoder.cancel() }
+        while let b = decoder.next() {
+            for (_, e) in b.errors {
+                guard let e = e as? DatasetError else { throw e }
+                if case .imageSizeMismatch = e { throw e }
+                if !target.skipBadFiles { throw e }
+                target.warnings.add("skipped \(e.localizedDescription)")
             }
-            if img.height == t.height && img.width == t.width {
-                px += img.pixels
-            } else {
-                if target.resize == .none {
-                    throw DatasetError.imageSizeMismatch(path: path, expected: "\(t.width)x\(t.height) (width x height)", found: "\(img.width)x\(img.height)")
-                }
-                let start = px.count
-                px += repeatElement(0, count: t.size)
-                img.pixels.withUnsafeBufferPointer { s in
-                    px.withUnsafeMutableBufferPointer { d in
-                        transformImage(s.baseAddress!, from: Shape(height: img.height, width: img.width, channels: t.channels),
-                                       d.baseAddress! + start, to: t, resize: target.resize)
-                    }
-                }
-            }
-            labels.append(label)
-            if labels.count == batchSize { try flush() }
+            if b.images.count > 0 { try body(b.images) }
         }
-        try flush()
     }
 }

@@ -9,9 +9,9 @@ final class AtomicH5File {
     private let output: OutputFile
     private(set) var file: H5ID?
 
-    init(target: String, inputs: [String] = []) throws {
+    init(target: String, inputs: [String] = [], otherOutputs: [String] = []) throws {
         self.target = target
-        output = try OutputFile(target, inputs: inputs, keepOpen: false)
+        output = try OutputFile(target, inputs: inputs, otherOutputs: otherOutputs, keepOpen: false)
         do {
             file = try H5ID.createFile(output.temporaryPath, reportAs: target, userBlock: FileChecksum.blockSize)
         } catch {

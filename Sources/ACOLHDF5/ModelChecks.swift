@@ -85,7 +85,7 @@ enum ModelChecks {
                 }
             }
         }
-        let values = ACOLLimits.sum(shapes.map { ACOLLimits.product($0.shape) ?? Int.max }) ?? Int.max
+        let values = CheckedSize.sum(shapes.map { CheckedSize.product($0.shape) ?? Int.max }) ?? Int.max
         try ReadLimits.requirePlausible(count: values, rowBytes: 4, what: "weight values", fileSize: ReadLimits.fileSize(path),
                                         object: "/weights", path: path)
     }

@@ -42,9 +42,8 @@ public enum ModelFile {
     /// `inputs` (the files the model was made from) and `otherOutputs` are refused as `path`.
     public static func save(_ model: ACOLModel, to path: String, creator: String = defaultCreator,
                             inputs: [String] = [], otherOutputs: [String] = []) throws {
-        try OutputFile.check(path, inputs: inputs, otherOutputs: otherOutputs)
         try H5Session.run {
-            let out = try AtomicH5File(target: path, inputs: inputs)
+            let out = try AtomicH5File(target: path, inputs: inputs, otherOutputs: otherOutputs)
             do {
                 try write(model, into: out.file!, creator: creator)
                 try out.commit()

@@ -28,16 +28,16 @@ enum ReadLimits {
 
     /// The number of elements of `shape`, checked (overflow-checked product) against `limit`.
     static func elementCount(_ shape: [Int], of object: H5ID, limit: Int) throws -> Int {
-        guard let n = ACOLLimits.product(shape), n <= limit else {
+        guard let n = CheckedSize.product(shape), n <= limit else {
             throw HDF5Error.invalidContent(path: object.path, object: object.name,
-                                           problem: "expected at most \(limit) values, found shape \(shape)\(ACOLLimits.product(shape).map { " (\($0) values)" } ?? " (too many to count)")")
+                                           problem: "expected at most \(limit) values, found shape \(shape)\(CheckedSize.product(shape).map { " (\($0) values)" } ?? " (too many to count)")")
         }
         return n
     }
 
     /// Fixed-length strings: n strings of `size` bytes (plus a NUL each), overflow-checked.
     static func stringBytes(count n: Int, size: Int, of object: H5ID) throws -> Int {
-        guard let total = ACOLLimits.product([n, size + 1]), total <= maxStringBytes else {
+        guard let total = CheckedSize.product([n, size + 1]), total <= maxStringBytes else {
             throw HDF5Error.invalidContent(path: object.path, object: object.name,
                                            problem: "expected at most \(maxStringBytes) bytes of strings, found \(n) strings of \(size) bytes")
         }
@@ -47,8 +47,8 @@ enum ReadLimits {
     /// Refuses a dataset that declares `count` rows of `rowBytes` bytes when the file (of
     /// `fileSize` bytes) cannot hold them even compressed at gzip's best.
     static func requirePlausible(count: Int, rowBytes: Int, what: String, fileSize: Int, object: String, path: String) throws {
-        let bytes = ACOLLimits.product([count, rowBytes])
-        let most = ACOLLimits.product([fileSize, maxCompressionRatio]).map { $0 + plausibilitySlack } ?? Int.max
+        let bytes = CheckedSize.product([count, rowBytes])
+        let most = CheckedSize.product([fileSize, maxCompressionRatio]).map { $0 + plausibilitySlack } ?? Int.max
         guard let bytes, bytes <= most else {
             throw HDF5Error.invalidContent(path: path, object: object,
                                            problem: "declares \(count) \(what) (\(bytes.map { "\($0) bytes" } ?? "too many bytes to count")), more than a file of \(fileSize) bytes can hold even compressed: the dataset is sparse (never written) or its shape is damaged")

@@ -187,9 +187,9 @@ func makeFIFO(_ path: String) throws {
         #expect(ImportLimits.batchImages(requested: Int.max, imageBytes: [3072, 784]) == ImportLimits.maxBatchBytes / 3072)
         #expect(ImportLimits.batchImages(requested: 1024, imageBytes: [ImportLimits.maxImageBytes]) == 4)
         #expect(ImportLimits.batchImages(requested: 1, imageBytes: [ImportLimits.maxImageBytes]) == 1)
-        #expect(ImportLimits.checkedProduct([1 << 32, 1 << 32]) == nil)
-        #expect(ImportLimits.checkedProduct([-1, 2]) == nil)
-        #expect(ImportLimits.checkedProduct([16384, 16384, 4]) == 1 << 30)
+        #expect(CheckedSize.product([1 << 32, 1 << 32]) == nil)
+        #expect(CheckedSize.product([-1, 2]) == nil)
+        #expect(CheckedSize.product([16384, 16384, 4]) == 1 << 30)
         // a huge batch size on a real input converts in one batch, without a huge allocation
         let sink = CountingSink()
         _ = try Converter.convert(inputs: [fixture("mnist-small")], options: ConvertOptions(batchSize: Int.max), into: sink)

@@ -46,10 +46,10 @@ struct LimitsTests {
     }
 
     @Test func overflowCheckedArithmetic() {
-        #expect(ACOLLimits.product([1 << 32, 1 << 32]) == nil)
-        #expect(ACOLLimits.product([3, -1]) == nil)
-        #expect(ACOLLimits.product([]) == 1)
-        #expect(ACOLLimits.sum([Int.max, 1]) == nil)
+        #expect(CheckedSize.product([1 << 32, 1 << 32]) == nil)
+        #expect(CheckedSize.product([3, -1]) == nil)
+        #expect(CheckedSize.product([]) == 1)
+        #expect(CheckedSize.sum([Int.max, 1]) == nil)
         #expect(ACOLLimits.imageShapeProblem(height: 28, width: 28, channels: 1) == nil)
         #expect(ACOLLimits.imageShapeProblem(height: 16384, width: 16384, channels: 2) != nil)
         #expect(ACOLLimits.imageShapeProblem(height: Int.max, width: Int.max, channels: Int.max) != nil)

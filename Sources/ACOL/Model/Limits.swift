@@ -33,36 +33,12 @@ public enum ACOLLimits {
     /// Splits of a data-set file.
     public static let maxSplits = 1024
 
-    /// The product of `values`, or nil when one is negative or the product overflows.
-    public static func product(_ values: [Int]) -> Int? {
-        var p = 1
-        for v in values {
-            guard v >= 0 else { return nil }
-            let (r, overflow) = p.multipliedReportingOverflow(by: v)
-            if overflow { return nil }
-            p = r
-        }
-        return p
-    }
-
-    /// The sum of `values`, or nil when one is negative or the sum overflows.
-    public static func sum(_ values: [Int]) -> Int? {
-        var s = 0
-        for v in values {
-            guard v >= 0 else { return nil }
-            let (r, overflow) = s.addingReportingOverflow(v)
-            if overflow { return nil }
-            s = r
-        }
-        return s
-    }
-
     /// What is wrong with an image shape (nil when it is within the limits). The data-set writer
     /// and reader, the model reader and the options share this check.
     public static func imageShapeProblem(height: Int, width: Int, channels: Int) -> String? {
         let ok = (1...maxImageSide).contains(height) && (1...maxImageSide).contains(width)
             && (1...maxChannels).contains(channels)
-            && (product([height, width, channels]).map { $0 <= maxImageElements } ?? false)
+            && (CheckedSize.product([height, width, channels]).map { $0 <= maxImageElements } ?? false)
         if ok { return nil }
         return "expected height and width in 1...\(maxImageSide), channels in 1...\(maxChannels) and height x width x channels <= \(maxImageElements), found \(height) x \(width) x \(channels)"
     }
@@ -133,7 +109,7 @@ extension NetworkSpec {
                 guard let u = l.units, (1...L.maxUnits).contains(u) else {
                     throw ACOLError.invalidSpec("\(where_) needs units in 1...\(L.maxUnits), got \(l.units.map(String.init) ?? "none")")
                 }
-                guard let n = L.product(shape), let w = L.product([n, u]) else {
+                guard let n = CheckedSize.product(shape), let w = CheckedSize.product([n, u]) else {
                     throw ACOLError.invalidSpec("\(where_): its kernel \(shape) x \(u) overflows")
                 }
                 parameters += [w, u]
@@ -152,7 +128,7 @@ extension NetworkSpec {
                 if pad == .valid && (k[0] > shape[0] || k[1] > shape[1]) {
                     throw ACOLError.invalidSpec("\(where_): kernel \(k) is larger than its input \(shape)")
                 }
-                guard let w = L.product([k[0], k[1], shape[2], f]) else {
+                guard let w = CheckedSize.product([k[0], k[1], shape[2], f]) else {
                     throw ACOLError.invalidSpec("\(where_): its kernel \(k) x \(shape[2]) x \(f) overflows")
                 }
                 parameters += [w, f]
@@ -171,7 +147,7 @@ extension NetworkSpec {
                 let r = l.rate ?? 0.5
                 guard r >= 0, r < 1 else { throw ACOLError.invalidSpec("\(where_): rate must be in [0, 1), got \(r)") }
             case .flatten:
-                guard let n = L.product(shape) else { throw ACOLError.invalidSpec("\(where_): input \(shape) overflows") }
+                guard let n = CheckedSize.product(shape) else { throw ACOLError.invalidSpec("\(where_): input \(shape) overflows") }
                 shape = [n]
             case .batchNorm:
                 try finite(l.momentum, "momentum", where_)
@@ -179,23 +155,23 @@ extension NetworkSpec {
                 parameters += Array(repeating: shape.last ?? 1, count: 4)
                 add(prefix, ["gamma", "beta", "running_mean", "running_var"].map { ($0, [shape.last ?? 1]) })
             }
-            guard let a = L.product(shape), a <= L.maxActivationElements else {
+            guard let a = CheckedSize.product(shape), a <= L.maxActivationElements else {
                 throw ACOLError.invalidSpec("\(where_): its output \(shape) has more than \(L.maxActivationElements) values per example")
             }
         }
-        let features = L.product(shape) ?? Int.max
+        let features = CheckedSize.product(shape) ?? Int.max
         if head.batchNormBeforeZ {
             parameters += Array(repeating: features, count: 4)
             add("head/batch_norm", ["gamma", "beta", "running_mean", "running_var"].map { ($0, [features]) })
         }
         let nodes = head.nodes   // checked by head.validate()
-        guard let w = L.product([features, nodes]) else {
+        guard let w = CheckedSize.product([features, nodes]) else {
             throw ACOLError.invalidSpec("the head's kernel \(features) x \(nodes) overflows")
         }
         parameters += [w, nodes]
         add("head/dense", [("kernel", [features, nodes]), ("bias", [nodes])])
-        guard let total = L.sum(parameters), total <= L.maxParameters else {
-            throw ACOLError.invalidSpec("the network has \(L.sum(parameters).map(String.init) ?? "more than \(Int.max)") parameters, at most \(L.maxParameters) are allowed")
+        guard let total = CheckedSize.sum(parameters), total <= L.maxParameters else {
+            throw ACOLError.invalidSpec("the network has \(CheckedSize.sum(parameters).map(String.init) ?? "more than \(Int.max)") parameters, at most \(L.maxParameters) are allowed")
         }
         return tensors
     }
