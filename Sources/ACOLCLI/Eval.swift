@@ -35,7 +35,7 @@ struct Eval: ParsableCommand {
             try requireFile(model)
             let m = try ModelFile.load(model)
             let result = try evaluate(m)
-            printEvaluation(result.report, result.evaluation, title: "\(model) on \(data)", parentNames: m.parentNames, json: json)
+            printEvaluation(result.report, result.evaluation, title: "\(model) on \(data)", parentNames: m.outputParentNames, json: json)
         }
     }
 
@@ -60,6 +60,7 @@ func printEvaluation(_ r: EvalReport, _ ev: Evaluation, title: String, parentNam
     Console.out("parent accuracy     \(fmt(r.parent_accuracy))")
     Console.out("purity              \(fmt(r.purity))")
     Console.out("hungarian accuracy  \(fmt(r.hungarian_accuracy))")
+    if let a = r.accuracy { Console.out("accuracy (node = class) \(fmt(a))") }
     Console.out("nmi                 \(fmt(r.nmi))")
     Console.out("clusters used       \(r.clusters_used) of \(r.clusters.count)")
     Console.out("")
@@ -88,12 +89,14 @@ struct EvalReport: Encodable {
     var purity: Double?
     var hungarian_accuracy: Double?
     var nmi: Double?
+    /// Semi-supervised models: node = class accuracy.
+    var accuracy: Double?
     var clusters_used: Int
     var clusters: [Cluster]
 
     init(split: String, ev: Evaluation) {
         self.split = split; images = ev.count; parent_accuracy = ev.parentAccuracy; purity = ev.purity
-        hungarian_accuracy = ev.hungarianAccuracy; nmi = ev.nmi; clusters_used = ev.clustersUsed
+        hungarian_accuracy = ev.hungarianAccuracy; nmi = ev.nmi; accuracy = ev.accuracy; clusters_used = ev.clustersUsed
         clusters = ev.clusters.map(Cluster.init)
     }
 }

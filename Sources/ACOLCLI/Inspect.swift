@@ -56,7 +56,15 @@ struct Inspect: ParsableCommand {
         var preprocessing: Preprocessing
         var training: TrainingSettings?
         var clusters: [EvalReport.Cluster]
+        /// Unsupervised models: the k-means on F that gives the clusters (centroids not listed).
+        var feature_clusters: FeatureClusters?
         var history: [EpochRecord]
+    }
+
+    struct FeatureClusters: Encodable {
+        var k: Int
+        var dimension: Int
+        var inertia: Double
     }
 
     func inspectModel() throws {
@@ -88,6 +96,7 @@ struct Inspect: ParsableCommand {
             parent_names: s.parentNames, parameters: total, layers: rows, gar: s.gar, preprocessing: s.preprocessing,
             training: s.settings,
             clusters: s.clusters.map(EvalReport.Cluster.init),
+            feature_clusters: s.featureClusters.map { FeatureClusters(k: $0.k, dimension: $0.dimension, inertia: $0.inertia) },
             history: s.history)
         if json { Console.out(try jsonText(report)); return }
 
@@ -114,11 +123,20 @@ struct Inspect: ParsableCommand {
             } ?? ""
             Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)\(views)" +
                         (t.datasetFile.map { ", data \($0)" } ?? "") + (t.datasetSHA256.map { " (sha256 \($0.prefix(12))…)" } ?? ""))
+            if let u = t.pseudoParents {
+                Console.out("unsupervised: \(u.transforms.count) pseudo-parents (\(u.transforms.map(\.name).joined(separator: ", "))), k-means \(u.clusters) clusters, \(u.restarts) restarts")
+            }
+            if let semi = t.semiSupervised {
+                Console.out("semi-supervised: \(semi.labelled) labelled examples of \(semi.classes.count) classes (node j = class \(semi.classes.prefix(4).map(String.init).joined(separator: ", "))\(semi.classes.count > 4 ? ", ..." : "")), \(semi.pretrainSteps) pretraining steps, \(semi.labelledPerBatch) labelled per batch, weight \(semi.labelledWeight)")
+            }
+        }
+        if let km = s.featureClusters {
+            Console.out("clusters: nearest of \(km.k) k-means centroids on F (\(km.dimension) features), not the argmax of Z" + (km.inertia.isFinite ? String(format: "; training inertia %.4g", km.inertia) : ""))
         }
         if !s.clusters.isEmpty {
             Console.out("")
             Console.out("cluster mapping:")
-            Console.out(clusterTable(s.clusters, parentNames: s.parentNames))
+            Console.out(clusterTable(s.clusters, parentNames: s.featureClusters == nil ? s.parentNames : ["all"]))
         }
         if !s.history.isEmpty {
             Console.out("")

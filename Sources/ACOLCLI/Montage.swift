@@ -49,7 +49,7 @@ struct Montage: ParsableCommand {
             let bar = ProgressBar("scoring")
             let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames) { d, t in bar.update(d, t) }
             bar.finish()
-            let n = m.head.nodes
+            let n = m.outputHead.nodes
             var best = [[Int]](repeating: [], count: n)
             for i in 0..<set.count { best[ev.assignments[i]].append(i) }
             for j in 0..<n {

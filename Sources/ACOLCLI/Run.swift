@@ -115,7 +115,7 @@ struct Run: ParsableCommand {
     }
 
     func line(_ path: String, _ pr: ACOLModel.Prediction, _ m: ACOLModel) -> String {
-        let pn = pr.parent < m.parentNames.count ? m.parentNames[pr.parent] : ""
+        let pn = pr.parent < m.outputParentNames.count ? m.outputParentNames[pr.parent] : ""
         let c = pr.cluster < m.clusters.count ? m.clusters[pr.cluster] : nil
         let fl = c?.fineLabel
         let fn = c?.fineName

@@ -10,6 +10,9 @@ enum ViewsArg: String, ExpressibleByArgument, CaseIterable {
     case cleanAug = "clean-aug", augAug = "aug-aug"
     var views: ConsistencyViews { self == .cleanAug ? .cleanAugmented : .twoAugmented }
 }
+enum RecipeArg: String, ExpressibleByArgument, CaseIterable {
+    case standard = "default", paper
+}
 enum InitArg: String, ExpressibleByArgument, CaseIterable {
     case glorot, fanin
     var initializer: WeightInitializer { self == .glorot ? .glorotUniform : .fanInUniform }
@@ -28,6 +31,23 @@ struct Train: ParsableCommand {
           acol train mnist.h5 -o model.h5
           acol train mnist.h5 -o model.h5 --arch mlp -k 10 --epochs 3 --log train.jsonl
           acol train digits.h5 -o model.h5 --parents 0-4,5-9
+          acol train fashion.h5 -o model.h5 -k tops=5,footwear=3,trouser=1,bag=1
+          acol train mnist.h5 -o model.h5 --recipe paper --epochs 50
+
+        Unsupervised (no labels used): each image gets one of 8 pseudo-parents per batch (rotations \
+        by 0/90/180/270 degrees, with and without a mirror; 4 on non-square images), k duplicates \
+        per pseudo-parent (default 20), per-parent GAR; then k-means on F of the untransformed \
+        training images gives --clusters clusters, stored in the model; eval and run assign the \
+        nearest centroid:
+          acol train mnist.h5 -o model.h5 --unsupervised --clusters 10
+
+        Semi-supervised (one parent, one node per fine class): N labelled training examples \
+        (N / classes per class, the rest unlabelled) pretrain the network, then GAR trains on \
+        batches of unlabelled plus labelled examples:
+          acol train mnist.h5 -o model.h5 --labelled 100
+
+        Options left out take the defaults of the chosen way of training (shown as "default:" \
+        in docs/training.md); options given always win.
         """)
 
     @Argument(help: "The data-set file (made by 'acol convert').")
@@ -45,38 +65,62 @@ struct Train: ParsableCommand {
     @Option(help: "Parents when the data set has none, or to replace its own: '0-4,5-9', 'div:2', a mapping file, or 'none'.")
     var parents: String?
 
-    @Option(help: "GAR scope: all (all output nodes) or parent (each parent's duplicates).")
-    var garScope: ScopeArg = Recipe.gar.scope == .allNodes ? .all : .parent
+    @Option(help: "The defaults to start from: default (the recipe of docs/training.md) or paper (the reference settings of the paper and the authors' code: no BatchNorm before Z, one view, 50 epochs).")
+    var recipe: RecipeArg = .standard
 
-    @Flag(inversion: .prefixedNo, help: "Symmetric GAR: also apply affinity and balance to max(0, -Z).")
-    var symmetric = Recipe.gar.symmetric
+    @Flag(help: "Unsupervised mode: pseudo-parents (rotations and mirrors) instead of the data's parents, k-means on F afterwards (see above). Defaults: k 20, per-parent GAR, c_a 0.1, Adam, batch 400, 20 epochs.")
+    var unsupervised = false
 
-    @Option(help: "GAR affinity coefficient c_a.")
-    var ca: Float = Recipe.gar.cA
+    @Option(help: "Unsupervised mode: clusters of the final k-means (default: the number of fine classes the data set names, else 10).")
+    var clusters: Int?
 
-    @Option(help: "GAR balance coefficient c_b.")
-    var cb: Float = Recipe.gar.cB
+    @Option(help: "Unsupervised mode: k-means++ restarts (the lowest inertia is kept).")
+    var kmeansRestarts: Int = 4
 
-    @Option(help: "Frobenius coefficient c_F.")
-    var cf: Float = Recipe.gar.cF
+    @Option(help: "Semi-supervised mode: labelled training examples in all, N / classes per class (e.g. 100). Defaults: c_a 3, SGD, batches of 112 unlabelled + 16 labelled.")
+    var labelled: Int?
 
-    @Option(help: "Frobenius term over the batch: sum (Keras reference) or mean (PyTorch reference).")
-    var frobenius: FrobeniusArg = .sum
+    @Option(help: "Semi-supervised mode: steps of supervised pretraining on the labelled examples (default 2000, batch 16).")
+    var pretrainSteps: Int = 2_000
 
-    @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z.")
-    var batchNorm = Recipe.batchNormBeforeZ
+    @Option(help: "Semi-supervised mode: labelled examples in each batch after the pretraining.")
+    var labelledPerBatch: Int = 16
 
-    @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam.")
-    var optimizer: OptimizerArg = Recipe.optimizer.kind == .sgd ? .sgd : .adam
+    @Option(help: "Semi-supervised mode: weight of the labelled examples' cross-entropy after the pretraining (0: GAR alone, as the authors).")
+    var labelledWeight: Float = 1
+
+    @Option(help: "GAR scope: all (all output nodes) or parent (each parent's duplicates). Default: all; parent in the unsupervised mode.")
+    var garScope: ScopeArg?
+
+    @Flag(inversion: .prefixedNo, help: "Symmetric GAR: also apply affinity and balance to max(0, -Z) (default: off).")
+    var symmetric: Bool?
+
+    @Option(help: "GAR affinity coefficient c_a (default 1; 0.1 unsupervised, 3 semi-supervised).")
+    var ca: Float?
+
+    @Option(help: "GAR balance coefficient c_b (default 1).")
+    var cb: Float?
+
+    @Option(help: "Frobenius coefficient c_F (default 1e-6).")
+    var cf: Float?
+
+    @Option(help: "Frobenius term over the batch: sum (Keras reference, the default) or mean (PyTorch reference).")
+    var frobenius: FrobeniusArg?
+
+    @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z (default: on; off with --recipe paper).")
+    var batchNorm: Bool?
+
+    @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam (default: sgd; adam unsupervised).")
+    var optimizer: OptimizerArg?
 
     @Option(help: "Learning rate (default: 0.01 for sgd, 0.001 for adam).")
     var lr: Float?
 
-    @Option(help: "Epochs (default: 3, or as many as give 1000 training steps on a small data set: 44 for 3,000 images at batch 128).")
+    @Option(help: "Epochs (default: 3, or as many as give 1000 training steps on a small data set: 44 for 3,000 images at batch 128; 50 with --recipe paper; unsupervised 20, or 1000 steps).")
     var epochs: Int?
 
-    @Option(help: "Mini-batch size.")
-    var batchSize: Int = Recipe.batchSize
+    @Option(help: "Mini-batch size (default 128; 400 unsupervised).")
+    var batchSize: Int?
 
     @Option(help: "Random seed: the same seed gives the same model.")
     var seed: UInt64 = 1
@@ -95,11 +139,11 @@ struct Train: ParsableCommand {
     @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
     var blockNorm = false
 
-    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off.")
-    var consistency: Float = Recipe.consistency?.weight ?? 0
+    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off (default 1; 0 with --recipe paper, --unsupervised, --labelled).")
+    var consistency: Float?
 
-    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off.")
-    var marginal: Float = Recipe.consistency?.marginalWeight ?? 0
+    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off (default 2; 0 where --consistency defaults to 0).")
+    var marginal: Float?
 
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
     var views: ViewsArg = .cleanAug
@@ -135,17 +179,38 @@ struct Train: ParsableCommand {
         try OptionCheck.range("--limit", limit, 2...Int(Int32.max))
         try OptionCheck.range("--hidden", hidden, 1...ACOLLimits.maxUnits)
         try OptionCheck.range("--filters", filters, 1...4_096)
+        try OptionCheck.range("--clusters", clusters, 1...ACOLLimits.maxNodes)
+        try OptionCheck.range("--kmeans-restarts", kmeansRestarts, 1...1_000)
+        try OptionCheck.range("--labelled", labelled, 1...Int(Int32.max))
+        try OptionCheck.range("--pretrain-steps", pretrainSteps, 0...10_000_000)
+        try OptionCheck.range("--labelled-per-batch", labelledPerBatch, 1...65_536)
         try OptionCheck.positive("--lr", lr)
         try OptionCheck.nonNegative("--ca", ca)
         try OptionCheck.nonNegative("--cb", cb)
         try OptionCheck.nonNegative("--cf", cf)
         try OptionCheck.nonNegative("--consistency", consistency)
         try OptionCheck.nonNegative("--marginal", marginal)
+        try OptionCheck.nonNegative("--labelled-weight", labelledWeight)
         if let m = bnMomentum, !(m.isFinite && m >= 0 && m < 1) {
             throw ValidationError("--bn-momentum must be a finite number in [0, 1), found \(m)")
         }
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
+        }
+        if unsupervised && labelled != nil {
+            throw ValidationError("--unsupervised and --labelled are two different modes: give one of them")
+        }
+        if labelled != nil && k != nil {
+            throw ValidationError("-k does not apply with --labelled: the semi-supervised head has one node per class")
+        }
+        if clusters != nil && !unsupervised {
+            throw ValidationError("--clusters applies to the unsupervised mode only (add --unsupervised)")
+        }
+        if (unsupervised || labelled != nil) && parents != nil {
+            throw ValidationError("--parents does not apply with \(unsupervised ? "--unsupervised" : "--labelled"): that mode makes its own parents")
+        }
+        if (unsupervised || labelled != nil) && recipe != .standard {
+            throw ValidationError("--recipe applies to training on parents; --unsupervised and --labelled have their own defaults")
         }
     }
 
@@ -166,26 +231,37 @@ struct Train: ParsableCommand {
         return Recipe.k
     }
 
-    /// GAR as the options say (the library's `GARConfig()` when none is given).
-    var garConfig: GARConfig {
-        GARConfig(scope: garScope == .all ? .allNodes : .perParent, symmetric: symmetric,
-                  cA: ca, cB: cb, cF: cf, frobenius: frobenius == .sum ? .sum : .mean)
+    /// The defaults the options start from.
+    var defaults: TrainingDefaults {
+        if unsupervised { return Recipe.unsupervised }
+        if labelled != nil { return Recipe.semiSupervised }
+        return recipe == .paper ? Recipe.paper : Recipe.standard
     }
 
-    /// The two-view terms as the options say (the library's `Recipe.consistency` when none is
-    /// given): --consistency > 0 gives two views per image; --marginal alone the marginal term on
-    /// the one view; both 0 the reference training.
+    /// GAR as the options say (the chosen defaults where none is given).
+    var garConfig: GARConfig {
+        let d = defaults.gar
+        return GARConfig(scope: garScope.map { $0 == .all ? .allNodes : .perParent } ?? d.scope, symmetric: symmetric ?? d.symmetric,
+                         cA: ca ?? d.cA, cB: cb ?? d.cB, cF: cf ?? d.cF,
+                         frobenius: frobenius.map { $0 == .sum ? .sum : .mean } ?? d.frobenius)
+    }
+
+    /// The two-view terms as the options say (the chosen defaults' when none is given):
+    /// --consistency > 0 gives two views per image; --marginal alone the marginal term on the one
+    /// view; both 0 one view and neither term.
     var consistencyConfig: ConsistencyConfig? {
-        consistency != 0
-            ? ConsistencyConfig(weight: consistency, marginalWeight: marginal, views: views.views,
+        let d = defaults.consistency
+        let c = consistency ?? d?.weight ?? 0, m = marginal ?? d?.marginalWeight ?? 0
+        return c != 0
+            ? ConsistencyConfig(weight: c, marginalWeight: m, views: views.views,
                                 augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
                                                                  maxScale: augScale, maxShear: augShear))
-            : (marginal != 0 ? ConsistencyConfig(weight: 0, marginalWeight: marginal, views: .single) : nil)
+            : (m != 0 ? ConsistencyConfig(weight: 0, marginalWeight: m, views: .single) : nil)
     }
 
-    /// The optimiser as the options say (the library's `Recipe.optimizer` when none is given).
+    /// The optimiser as the options say (the chosen defaults' when none is given).
     var optimizerConfig: OptimizerConfig {
-        var opt: OptimizerConfig = optimizer == .sgd ? .sgdReference : .adamDefault
+        var opt: OptimizerConfig = optimizer.map { $0 == .sgd ? .sgdReference : .adamDefault } ?? defaults.optimizer
         if let lr { opt.learningRate = lr }
         return opt
     }
@@ -198,21 +274,51 @@ struct Train: ParsableCommand {
         try OutputFile.check(output, inputs: [data], otherOutputs: otherOutputs)
         let logFile = try log.map { try OutputFile($0, inputs: [data], otherOutputs: [output]) }
         if !quiet { Console.note("reading \(data)") }
-        let prepared = try DatasetLoader.load(data, parents: try parentSource(parents))
+        let defaults = self.defaults
+        let ownParents = unsupervised || labelled != nil
+        let prepared = try DatasetLoader.load(data, parents: ownParents ? .none : try parentSource(parents))
         guard var trainSet = prepared.trainingSplit else {
             throw CLIError.file(data, "the data set has no splits")
         }
         if let limit, limit < trainSet.count { trainSet = trainSet.subset(Array(0..<limit)) }
         let testSet = prepared.splits["test"]
-        let np = prepared.parentNames.count
-        let counts = try Train.clusterCounts(k, parentNames: prepared.parentNames, parentOfFine: prepared.parentOfFine)
+        let d = prepared.description
+        let batchSize = self.batchSize ?? defaults.batchSize
+
+        // The parents and the clusters of each: the data's, pseudo-parents, or one of the classes.
+        var parentNames = prepared.parentNames
+        var pseudo: PseudoParentConfig?
+        var semi: SemiSupervisedConfig?
+        let counts: [Int]
+        if unsupervised {
+            let transforms = PseudoTransform.standard(height: d.height, width: d.width)
+            let named = prepared.fineNames.count
+            pseudo = PseudoParentConfig(transforms: transforms, clusters: clusters ?? (named > 0 ? named : Recipe.unsupervisedClusters),
+                                        restarts: kmeansRestarts)
+            parentNames = transforms.map(\.name)
+            counts = try (k ?? ClusterCounts(defaults.k ?? 20)).resolve(parentNames: parentNames)
+        } else if let labelled {
+            guard let fine = trainSet.fineLabels else {
+                throw CLIError.file(data, "--labelled needs fine labels in the training split, and it has none")
+            }
+            let classes = Array(Set(fine)).sorted()
+            if classes.count < 2 { throw CLIError.file(data, "--labelled needs at least 2 fine classes in the training split, found \(classes.count)") }
+            if labelled > trainSet.count { throw CLIError.option("--labelled \(labelled) is more than the \(trainSet.count) training images") }
+            if labelledPerBatch >= batchSize { throw CLIError.option("--labelled-per-batch \(labelledPerBatch) must be smaller than --batch-size \(batchSize)") }
+            semi = SemiSupervisedConfig(labelled: labelled, classes: classes, pretrainSteps: pretrainSteps,
+                                        labelledPerBatch: labelledPerBatch, labelledWeight: labelledWeight)
+            parentNames = ["all"]
+            counts = [classes.count]
+        } else {
+            counts = try Train.clusterCounts(k, parentNames: prepared.parentNames, parentOfFine: prepared.parentOfFine)
+        }
+        let np = parentNames.count
         let kk = counts.max() ?? 1, nodes = counts.reduce(0, +)
-        let clustersText = Set(counts).count == 1 ? "\(np) parents x \(kk) clusters" : "\(np) parents x (\(counts.map(String.init).joined(separator: ", "))) clusters"
+        let clustersText = Set(counts).count == 1 ? "\(np) \(unsupervised ? "pseudo-parents" : (np == 1 ? "parent" : "parents")) x \(kk) clusters" : "\(np) parents x (\(counts.map(String.init).joined(separator: ", "))) clusters"
         if nodes < 2 { throw CLIError.option("the parents' clusters must give at least 2 output nodes (have \(clustersText))") }
         if nodes > ACOLLimits.maxNodes { throw CLIError.option("the parents' clusters must give at most \(ACOLLimits.maxNodes) output nodes (have \(nodes))") }
-        let d = prepared.description
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
-                                    batchNormBeforeZ: batchNorm, filters: filters, hidden: hidden,
+                                    batchNormBeforeZ: batchNorm ?? defaults.batchNormBeforeZ, filters: filters, hidden: hidden,
                                     blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil)
         spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
@@ -220,19 +326,25 @@ struct Train: ParsableCommand {
         let gar = garConfig
         let model = ACOLModel(network: network, gar: gar,
                               preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
-                              parentNames: prepared.parentNames, fineNames: prepared.fineNames,
-                              parentOfFine: prepared.parentOfFine)
+                              parentNames: parentNames, fineNames: prepared.fineNames,
+                              parentOfFine: ownParents ? [] : prepared.parentOfFine)
         let opt = optimizerConfig
         let consistencyConfig = self.consistencyConfig
-        let epochs = self.epochs ?? Recipe.epochs(forTrainingImages: trainSet.count, batchSize: batchSize)
+        let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
+        let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)
         var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)
+        config.pseudoParents = pseudo
+        config.semiSupervised = semi
         config.datasetFile = (data as NSString).lastPathComponent
         config.datasetSHA256 = try FileDigest.sha256(ofFile: data)
         let trainer = Trainer(model: model, config: config)
         if !quiet {
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(clustersText), \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)"
+            let mode = unsupervised ? "unsupervised, " : (semi != nil ? "semi-supervised, " : (recipe == .paper ? "paper recipe, " : ""))
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)"
                          + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+            if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
+            if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), \(semi.pretrainSteps) pretraining steps, then \(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }
         var logError: Error?
         var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)
@@ -256,10 +368,13 @@ struct Train: ParsableCommand {
         try ModelFile.save(model, to: output, creator: "acol \(ACOLCommand.version)", inputs: [data], otherOutputs: otherOutputs)
         try logFile?.commit()
         let mapped = testSet?.fineLabels != nil ? "test" : "train"
+        if let km = model.featureClusters, !quiet {
+            Console.out(String(format: "k-means on F: %d clusters of %d-dimensional features of %d training images, inertia %.4g", km.k, km.dimension, trainSet.count, km.inertia))
+        }
         if !model.clusters.isEmpty && !quiet {
             Console.out("")
             Console.out("clusters (majority fine label on the \(mapped) split):")
-            Console.out(clusterTable(model.clusters, parentNames: model.parentNames))
+            Console.out(clusterTable(model.clusters, parentNames: model.outputParentNames))
         }
         Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)))
     }

@@ -106,7 +106,7 @@ public enum DatasetLoader {
             throw DataError.badInput(path: path, expected: "images of \(p.height)x\(p.width)x\(p.channels) (as the model takes)",
                                      found: "\(set.height)x\(set.width)x\(set.channels)")
         }
-        let np = model.head.parents
+        let np = model.predictsParents ? model.head.parents : 1   // pseudo-parents are not the file's
         let fileParents = reader.description.labels.parentNames
         let coarseFits = set.coarseLabels.map { c in
             (fileParents.isEmpty || fileParents.count == np) && c.allSatisfy { $0 >= 0 && Int($0) < np }

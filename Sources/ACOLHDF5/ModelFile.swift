@@ -19,6 +19,8 @@ public struct ModelSummary: Sendable {
     public var clusters: [ClusterInfo]
     public var settings: TrainingSettings?
     public var history: [EpochRecord]
+    /// k-means centroids on F (unsupervised models), nil otherwise.
+    public var featureClusters: KMeans?
     /// Every weight dataset under /weights: name (without "/weights/") and shape, in the network's order.
     public var tensors: [(name: String, shape: [Int])]
 }
@@ -112,6 +114,16 @@ public enum ModelFile {
             }
         }
 
+        if let km = model.featureClusters {
+            try closing(root.createGroup("feature_clusters")) { g in
+                try g.setAttribute("k", Int64(km.k))
+                try g.setAttribute("dimension", Int64(km.dimension))
+                try g.setAttribute("inertia", km.inertia)
+                try g.setAttribute("feature", string: "F")
+                try g.writeDataset("centroids", km.centroids, shape: [km.k, km.dimension])
+            }
+        }
+
         let p = model.preprocessing
         try closing(root.createGroup("preprocessing")) { g in
             try g.setAttribute("height", Int64(p.height))
@@ -139,6 +151,12 @@ public enum ModelFile {
                 if let h = s.datasetSHA256 { try g.setAttribute("dataset_sha256", string: h) }
                 if let c = s.consistency {
                     try g.setAttribute("consistency", string: String(decoding: try encoder.encode(c), as: UTF8.self))
+                }
+                if let u = s.pseudoParents {
+                    try g.setAttribute("unsupervised", string: String(decoding: try encoder.encode(u), as: UTF8.self))
+                }
+                if let semi = s.semiSupervised {
+                    try g.setAttribute("semi_supervised", string: String(decoding: try encoder.encode(semi), as: UTF8.self))
                 }
             }
         }
@@ -200,10 +218,12 @@ public enum ModelFile {
             } catch {
                 throw HDF5Error.invalidContent(path: path, object: "/weights", problem: error.localizedDescription)
             }
-            return ACOLModel(network: network, gar: summary.gar, preprocessing: summary.preprocessing,
+            let model = ACOLModel(network: network, gar: summary.gar, preprocessing: summary.preprocessing,
                              parentNames: summary.parentNames, fineNames: summary.fineNames,
                              parentOfFine: summary.parentOfFine, clusters: summary.clusters,
                              settings: summary.settings, history: summary.history)
+            model.featureClusters = summary.featureClusters
+            return model
         }
     }
 
@@ -233,6 +253,33 @@ public enum ModelFile {
         }
         try ModelChecks.architecture(spec, path: path)   // ACOLLimits, before head.nodes or any tensor
         let head = spec.head
+
+        // k-means centroids on F (unsupervised models): [k, F], finite; the clusters then are these.
+        var featureClusters: KMeans?
+        if try root.objectType("feature_clusters") == .group {
+            featureClusters = try closing(root.openGroup("feature_clusters")) { g in
+                let k = try g.intAttribute("k"), d = try g.intAttribute("dimension")
+                let features = (try? spec.stateShapes())?.first { $0.name == "head/dense/kernel" }?.shape.first ?? -1
+                guard (1...ACOLLimits.maxNodes).contains(k), d == features else {
+                    throw bad("/feature_clusters", "expected k in 1...\(ACOLLimits.maxNodes) and dimension \(features) (F of the architecture), found k = \(k), dimension = \(d)")
+                }
+                let values: [Float] = try closing(g.openDataset("centroids")) { ds in
+                    try ds.checkNumericType(Float.self, exactSize: 4)
+                    let shape = try ds.shape()
+                    guard shape == [k, d] else {
+                        throw bad("/feature_clusters/centroids", "expected shape [\(k), \(d)] (k, dimension), found \(shape)")
+                    }
+                    return try ds.readAll(Float.self, exactSize: 4, limit: ACOLLimits.maxParameters).values
+                }
+                guard values.allSatisfy(\.isFinite) else {
+                    throw bad("/feature_clusters/centroids", "expected finite values, found NaN or infinity")
+                }
+                let inertia = (try? g.scalarAttribute("inertia", Double.self)) ?? .nan
+                return KMeans(centroids: values, k: k, dimension: d, inertia: inertia)
+            }
+        }
+        // The head the clusters are over: the network's, or one parent of k centroids.
+        let clusterHead = featureClusters.map { ACOLHeadSpec(parents: 1, k: $0.k, batchNormBeforeZ: false) } ?? head
 
         // ACOL metadata.
         let (parentNames, fineNames, parentOfFine, clusters, gar): ([String], [String], [Int], [ClusterInfo], GARConfig) =
@@ -278,7 +325,7 @@ public enum ModelFile {
                         throw bad("/acol/clusters/\(name)", "expected \(m) entries (as many as /acol/clusters/node), found \(c)")
                     }
                     try ModelChecks.clusters(node: node, parent: parent, duplicate: dup, count: count, fineLabel: fine,
-                                             majority: majority, share: share, head: head, fineNames: fineNames.count, path: path)
+                                             majority: majority, share: share, head: clusterHead, fineNames: fineNames.count, path: path)
                     return (0..<m).map { i in
                         ClusterInfo(node: Int(node[i]), parent: Int(parent[i]), duplicate: Int(dup[i]), count: Int(count[i]),
                                     fineLabel: fine[i] < 0 ? nil : Int(fine[i]), fineName: names[i].isEmpty ? nil : names[i],
@@ -328,8 +375,20 @@ public enum ModelFile {
                                         epochs: try g.intAttribute("epochs"), seed: try g.scalarAttribute("seed", UInt64.self),
                                         datasetFile: try g.hasAttribute("dataset_file") ? try g.stringAttribute("dataset_file") : nil,
                                         datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil,
-                                        consistency: try g.hasAttribute("consistency") ? try decodeConsistency(try g.stringAttribute("consistency"), bad) : nil)
+                                        consistency: try g.hasAttribute("consistency") ? try decodeConsistency(try g.stringAttribute("consistency"), bad) : nil,
+                                        pseudoParents: try g.hasAttribute("unsupervised") ? try decodeJSON(PseudoParentConfig.self, try g.stringAttribute("unsupervised"), "unsupervised", bad) : nil,
+                                        semiSupervised: try g.hasAttribute("semi_supervised") ? try decodeJSON(SemiSupervisedConfig.self, try g.stringAttribute("semi_supervised"), "semi_supervised", bad) : nil)
             }
+        }
+
+        if let u = settings?.pseudoParents {
+            guard u.transforms.count == head.parents, u.transforms.allSatisfy({ (0...3).contains($0.quarterTurns) }),
+                  (1...ACOLLimits.maxNodes).contains(u.clusters), u.restarts >= 1 else {
+                throw bad("/training attribute 'unsupervised'", "expected \(head.parents) transforms (n_p) of 0-3 quarter turns, 1...\(ACOLLimits.maxNodes) clusters and at least one restart, found \(u.transforms.count) transforms, \(u.clusters) clusters, \(u.restarts) restarts")
+            }
+        }
+        if let semi = settings?.semiSupervised, semi.classes.count != head.nodes || head.parents != 1 {
+            throw bad("/training attribute 'semi_supervised'", "expected one parent and one class per node (\(head.nodes)), found n_p = \(head.parents) and \(semi.classes.count) classes")
         }
 
         var history: [EpochRecord] = []
@@ -370,7 +429,7 @@ public enum ModelFile {
         return ModelSummary(formatVersion: version, creator: creator, created: created, spec: spec, gar: gar,
                             preprocessing: preprocessing, parentNames: parentNames, fineNames: fineNames,
                             parentOfFine: parentOfFine, clusters: clusters, settings: settings, history: history,
-                            tensors: tensors)
+                            featureClusters: featureClusters, tensors: tensors)
     }
 
     private static func describe(_ error: Error) -> String {
@@ -392,5 +451,12 @@ func iso8601Now() -> String {
 private func decodeConsistency(_ text: String, _ bad: (String, String) -> HDF5Error) throws -> ConsistencyConfig {
     do { return try JSONDecoder().decode(ConsistencyConfig.self, from: Data(text.utf8)) } catch {
         throw bad("/training attribute 'consistency'", "expected the JSON of the consistency settings, found text that does not decode")
+    }
+}
+
+/// A /training attribute holding settings as JSON.
+private func decodeJSON<T: Decodable>(_: T.Type, _ text: String, _ name: String, _ bad: (String, String) -> HDF5Error) throws -> T {
+    do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
+        throw bad("/training attribute '\(name)'", "expected the JSON of the \(name.replacingOccurrences(of: "_", with: "-")) settings, found text that does not decode")
     }
 }

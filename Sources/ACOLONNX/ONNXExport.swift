@@ -74,6 +74,9 @@ public enum ONNXExport {
     /// graph's doc string; `producerVersion` is written as the producer's version.
     public static func model(_ model: ACOLModel, source: String = "model",
                              producerVersion: String = "") throws -> Onnx_ModelProto {
+        if let km = model.featureClusters {
+            throw ONNXError.unsupported(file: source, reason: "the model's clusters are \(km.k) k-means centroids on F (an unsupervised model); the export writes the ACOL head's outputs, which are its pseudo-parents, so it is refused rather than giving clusters that differ from acol's")
+        }
         var b = GraphBuilder(model: model, source: source)
         try b.build()
         var m = Onnx_ModelProto()

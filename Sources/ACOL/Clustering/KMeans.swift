@@ -54,7 +54,7 @@ public struct KMeans: Sendable {
         var it = 0
         while it < options.maxIterations {
             it += 1
-            let (a, dist) = nearest(points, m: m, d: d, centroids: c, k: k)
+            let (a, dist, _) = nearest(points, m: m, d: d, centroids: c, k: k)
             let changed = zip(a, assign).contains { $0 != $1 }
             let newInertia = dist.reduce(0) { $0 + Double($1) }
             assign = a
@@ -84,19 +84,27 @@ public struct KMeans: Sendable {
             inertia = newInertia
             if !changed || improved < options.tolerance { break }
         }
-        let (_, dist) = nearest(points, m: m, d: d, centroids: c, k: k)
+        let (_, dist, _) = nearest(points, m: m, d: d, centroids: c, k: k)
         return KMeans(centroids: c, k: k, dimension: d, inertia: dist.reduce(0) { $0 + Double($1) }, iterations: it)
     }
 
     /// The nearest centroid of each point [m, d] and the squared distance to it.
     public func assign(_ points: [Float], count m: Int) -> (cluster: [Int], distance: [Float]) {
+        let r = KMeans.nearest(points, m: m, d: dimension, centroids: centroids, k: k)
+        return (r.0, r.1)
+    }
+
+    /// The nearest centroid of each point [m, d], the squared distance to it and to the second
+    /// nearest (equal to the first when k == 1).
+    public func assignWithRunnerUp(_ points: [Float], count m: Int) -> (cluster: [Int], distance: [Float], second: [Float]) {
         KMeans.nearest(points, m: m, d: dimension, centroids: centroids, k: k)
     }
 
-    static func nearest(_ x: [Float], m: Int, d: Int, centroids c: [Float], k: Int) -> ([Int], [Float]) {
+    static func nearest(_ x: [Float], m: Int, d: Int, centroids c: [Float], k: Int) -> ([Int], [Float], [Float]) {
         var cn = [Float](repeating: 0, count: k)
         for j in 0..<k { var s: Float = 0; for t in 0..<d { s += c[j * d + t] * c[j * d + t] }; cn[j] = s }
         var out = [Int](repeating: 0, count: m), best = [Float](repeating: 0, count: m)
+        var second = [Float](repeating: 0, count: m)
         let block = 4096
         var dots = [Float](repeating: 0, count: min(m, block) * k)
         var start = 0
@@ -117,17 +125,17 @@ public struct KMeans: Sendable {
                     var xn: Float = 0
                     for t in 0..<d { xn += xp[i * d + t] * xp[i * d + t] }
                     var bj = 0
-                    var bd = Float.infinity
+                    var bd = Float.infinity, sd = Float.infinity
                     for j in 0..<k {
                         let v = xn - 2 * dots[r * k + j] + cn[j]
-                        if v < bd { bd = v; bj = j }
+                        if v < bd { sd = bd; bd = v; bj = j } else if v < sd { sd = v }
                     }
-                    out[i] = bj; best[i] = max(0, bd)
+                    out[i] = bj; best[i] = max(0, bd); second[i] = max(0, k == 1 ? bd : sd)
                 }
             }
             start += rows
         }
-        return (out, best)
+        return (out, best, second)
     }
 
     /// k-means++ seeding: the first centre uniformly, each next with probability proportional to

@@ -12,6 +12,8 @@ public enum ACOLError: Error, LocalizedError, Equatable {
     case unexpectedTensor(String)
     /// Training data that cannot be used as asked (what was expected and found).
     case invalidData(String)
+    /// Training settings that do not fit together or fit the data.
+    case invalidSettings(String)
     /// An unknown preset name.
     case unknownPreset(String, known: [String])
 
@@ -23,6 +25,7 @@ public enum ACOLError: Error, LocalizedError, Equatable {
         case .missingTensor(let n): return "tensor '\(n)' is missing"
         case .unexpectedTensor(let n): return "tensor '\(n)' does not belong to this network"
         case .invalidData(let s): return "invalid training data: \(s)"
+        case .invalidSettings(let s): return "invalid training settings: \(s)"
         case .unknownPreset(let n, let known):
             return "unknown architecture '\(n)' (known: \(known.joined(separator: ", ")))"
         }

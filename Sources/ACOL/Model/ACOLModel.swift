@@ -14,6 +14,10 @@ public final class ACOLModel {
     public var clusters: [ClusterInfo]
     public var settings: TrainingSettings?
     public var history: [EpochRecord]
+    /// k-means centroids on F (the penultimate activations), set by the unsupervised mode: when
+    /// present the model's clusters are the nearest centroid of each image's F, not the argmax of
+    /// Z (whose parents are pseudo-parents, transformations, with no meaning at inference).
+    public var featureClusters: KMeans?
 
     public init(network: Network, gar: GARConfig, preprocessing: Preprocessing, parentNames: [String] = [],
                 fineNames: [String] = [], parentOfFine: [Int] = [], clusters: [ClusterInfo] = [],
@@ -25,6 +29,18 @@ public final class ACOLModel {
     }
 
     public var head: ACOLHeadSpec { network.spec.head }
+
+    /// The head the model's predictions are over: the network's head, or with `featureClusters`
+    /// one parent ("all") of k clusters, cluster j = centroid j.
+    public var outputHead: ACOLHeadSpec {
+        featureClusters.map { ACOLHeadSpec(parents: 1, k: $0.k, batchNormBeforeZ: false) } ?? head
+    }
+
+    /// The names of `outputHead`'s parents.
+    public var outputParentNames: [String] { featureClusters == nil ? parentNames : ["all"] }
+
+    /// Whether the parent of a prediction means something at inference (false for pseudo-parents).
+    public var predictsParents: Bool { featureClusters == nil }
 
     /// One example's result.
     public struct Prediction: Equatable, Sendable {
@@ -80,8 +96,37 @@ public final class ACOLModel {
         return out
     }
 
+    /// F [count, d] for the images of `set`, preprocessed as the model says (inference mode).
+    public func features(_ set: ImageSet, batchSize: Int = 256) -> Tensor {
+        var rng = SeededGenerator(seed: 0)
+        let d = network.featureCount
+        var out = [Float](repeating: 0, count: set.count * d)
+        var start = 0
+        while start < set.count {
+            let end = min(set.count, start + batchSize)
+            let x = set.tensor(start..<end, scale: preprocessing.scale, offset: preprocessing.offset)
+            let f = network.forward(x, training: false, rng: &rng).features
+            out.replaceSubrange((start * d)..<(end * d), with: f.data)
+            start = end
+        }
+        return Tensor(shape: [set.count, d], data: out)
+    }
+
+    /// Predictions from F [m, d] by nearest centroid: cluster = the nearest centroid, parent 0,
+    /// confidence = d2 / (d1 + d2) from the squared distances to the nearest and the second
+    /// nearest centroid (0.5 halfway between two, 1 on a centroid).
+    public func predictions(fromFeatures f: Tensor, clusters km: KMeans) -> [Prediction] {
+        let (a, d1, d2) = km.assignWithRunnerUp(f.data, count: f.rows)
+        return (0..<f.rows).map { i in
+            let total = d1[i] + d2[i]
+            return Prediction(cluster: a[i], parent: 0, confidence: total > 0 ? d2[i] / total : 1,
+                              parentProbability: 1, pooledParent: 0)
+        }
+    }
+
     public func predict(_ set: ImageSet, batchSize: Int = 256) -> [Prediction] {
-        predictions(fromLogits: logits(set, batchSize: batchSize))
+        if let km = featureClusters { return predictions(fromFeatures: features(set, batchSize: batchSize), clusters: km) }
+        return predictions(fromLogits: logits(set, batchSize: batchSize))
     }
 }
 

@@ -16,13 +16,17 @@ public struct Evaluation: Sendable {
     public var assignments: [Int]
     /// The confidence softmax(Z)[cluster] of each example.
     public var confidences: [Float]
+    /// Semi-supervised models: the share of examples whose node is their class (node j is class
+    /// j of the model's classes); nil for other models or without fine labels.
+    public var accuracy: Double?
 }
 
 public enum Evaluator {
     /// Runs the model over `set` and scores it. `fineNames` names the fine labels in the mapping.
     public static func evaluate(_ model: ACOLModel, on set: ImageSet, fineNames: [String] = [],
                                 batchSize: Int = 256, progress: ((Int, Int) -> Void)? = nil) -> Evaluation {
-        let head = model.head
+        let head = model.outputHead
+        let scoresParents = model.predictsParents
         var assignments: [Int] = [], confidences: [Float] = []
         assignments.reserveCapacity(set.count)
         var correct = 0
@@ -34,13 +38,18 @@ public enum Evaluator {
             let preds = model.predict(sub, batchSize: batchSize)
             for (o, p) in preds.enumerated() {
                 assignments.append(p.cluster); confidences.append(p.confidence)
-                if let c = set.coarseLabels, Int(c[start + o]) == p.pooledParent { correct += 1 }
+                if scoresParents, let c = set.coarseLabels, Int(c[start + o]) == p.pooledParent { correct += 1 }
             }
             start = end
             progress?(start, set.count)
         }
-        return score(assignments: assignments, confidences: confidences, set: set, head: head,
-                     fineNames: fineNames, parentCorrect: set.coarseLabels == nil ? nil : correct)
+        var ev = score(assignments: assignments, confidences: confidences, set: set, head: head,
+                       fineNames: fineNames, parentCorrect: set.coarseLabels == nil || !scoresParents ? nil : correct)
+        if let classes = model.settings?.semiSupervised?.classes, let fine = set.fineLabels, !fine.isEmpty, classes.count == head.nodes {
+            let hits = zip(assignments, fine).filter { classes[$0.0] == $0.1 }.count
+            ev.accuracy = Double(hits) / Double(fine.count)
+        }
+        return ev
     }
 
 

@@ -37,3 +37,66 @@ public enum Recipe {
     /// Duplicates per parent when neither the user nor the data's fine classes say.
     public static let k = 5
 }
+
+/// The defaults of one way of training. `acol train` starts from one of these (the default
+/// recipe, `--recipe paper`, `--unsupervised`, `--labelled N`) and single options override
+/// single values.
+public struct TrainingDefaults: Sendable {
+    public var name: String
+    public var gar: GARConfig
+    public var optimizer: OptimizerConfig
+    public var batchSize: Int
+    /// The two-view / marginal terms (nil: one view, none of them).
+    public var consistency: ConsistencyConfig?
+    public var batchNormBeforeZ: Bool
+    /// Epochs of a large data set.
+    public var epochs: Int
+    /// Steps a small data set gets at least (its epochs are raised to reach them); 0: none.
+    public var minimumSteps: Int
+    /// Duplicates per parent (nil: from the data's fine classes, else `Recipe.k`).
+    public var k: Int?
+
+    /// `epochs`, or more when that would be fewer than `minimumSteps` steps of `batchSize`.
+    public func epochs(forTrainingImages images: Int, batchSize: Int? = nil) -> Int {
+        let perEpoch = max(1, images / max(batchSize ?? self.batchSize, 1))
+        return min(Recipe.maximumDefaultEpochs, max(epochs, (minimumSteps + perEpoch - 1) / perEpoch))
+    }
+}
+
+extension Recipe {
+    /// What `acol train` does without options (the values above).
+    public static let standard = TrainingDefaults(
+        name: "default", gar: gar, optimizer: optimizer, batchSize: batchSize, consistency: consistency,
+        batchNormBeforeZ: batchNormBeforeZ, epochs: epochs, minimumSteps: minimumSteps, k: nil)
+
+    /// The reference settings of the paper and the authors' Keras code (ACOL.md): all-node GAR with
+    /// c_a = c_b = 1 and c_F = 1e-6 on the summed ||Z||^2, SGD lr 0.01 momentum 0.95 Nesterov
+    /// decay 1e-6, batch 128, Glorot-uniform weights, no BatchNorm before Z, one view (no
+    /// consistency or marginal term), 50 epochs (the published runs).
+    public static let paper = TrainingDefaults(
+        name: "paper", gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-6, frobenius: .sum),
+        optimizer: .sgdReference, batchSize: 128, consistency: nil, batchNormBeforeZ: false,
+        epochs: 50, minimumSteps: 0, k: nil)
+
+    /// The unsupervised mode with pseudo-parents, as the authors' pseudo_svhn.py: 20 duplicates per
+    /// pseudo-parent, per-parent GAR with c_a = 0.1, c_b = 1, c_F = 1e-6, Adam lr 1e-3, batch 400;
+    /// one view. An epoch here is one pass with one random transform per image (the authors'
+    /// epoch is a pass over every image-transform pair, 8 of ours); 20 epochs, or 1,000 steps on
+    /// a small set.
+    public static let unsupervised = TrainingDefaults(
+        name: "unsupervised", gar: GARConfig(scope: .perParent, symmetric: false, cA: 0.1, cB: 1, cF: 1e-6, frobenius: .sum),
+        optimizer: .adamDefault, batchSize: 400, consistency: nil, batchNormBeforeZ: batchNormBeforeZ,
+        epochs: 20, minimumSteps: 1_000, k: 20)
+
+    /// Clusters of the unsupervised mode's k-means when neither the user nor the data say.
+    public static let unsupervisedClusters = 10
+
+    /// The semi-supervised mode, as the authors' gar_mnist.py: one parent, one node per class,
+    /// c_a = 3, c_b = 1, c_F = 1e-6, SGD as the reference, batches of 112 unlabelled + 16
+    /// labelled; one view. Pretraining: 2,000 steps of 16 labelled examples (the authors: 2,000
+    /// epochs of their 100 examples, 14,000 steps). 3 epochs, or 1,000 steps on a small set.
+    public static let semiSupervised = TrainingDefaults(
+        name: "semi-supervised", gar: GARConfig(scope: .allNodes, symmetric: false, cA: 3, cB: 1, cF: 1e-6, frobenius: .sum),
+        optimizer: .sgdReference, batchSize: 128, consistency: nil, batchNormBeforeZ: batchNormBeforeZ,
+        epochs: epochs, minimumSteps: minimumSteps, k: nil)
+}

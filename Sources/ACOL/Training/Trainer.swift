@@ -10,6 +10,11 @@ public struct TrainConfig: Sendable {
     /// cross-entropy and GAR see both, and the consistency term ties each image's two views.
     /// nil: the reference training, one view per image.
     public var consistency: ConsistencyConfig?
+    /// The unsupervised mode (nil: the data set's parents): each image's parent is a random
+    /// transformation of it, and k-means on F after training gives the clusters.
+    public var pseudoParents: PseudoParentConfig?
+    /// The semi-supervised mode (nil: not semi-supervised); needs one parent.
+    public var semiSupervised: SemiSupervisedConfig?
     /// The data set's file name and SHA-256, recorded in the model's settings (nil: unknown).
     public var datasetFile: String?
     public var datasetSHA256: String?
@@ -49,6 +54,23 @@ public final class Trainer {
         if name == "training set" && set.count < 2 {
             throw ACOLError.invalidData("\(name) has \(set.count) image, expected at least 2 (a training step needs a batch of two or more)")
         }
+        if let pseudo = config.pseudoParents {
+            try pseudo.validate(height: set.height, width: set.width)
+            guard model.head.parents == pseudo.transforms.count else {
+                throw ACOLError.invalidSettings("unsupervised mode: the head has \(model.head.parents) parents, there are \(pseudo.transforms.count) pseudo-parent transforms")
+            }
+            return   // the parents are made per batch; any labels of the set are ignored
+        }
+        if let semi = config.semiSupervised {
+            guard model.head.parents == 1 else {
+                throw ACOLError.invalidSettings("semi-supervised mode: expected a head of one parent, found \(model.head.parents)")
+            }
+            try semi.validate(nodes: model.head.nodes)
+            if name == "training set" && set.fineLabels == nil {
+                throw ACOLError.invalidData("\(name) has no fine labels to choose the labelled examples from")
+            }
+            return
+        }
         if model.head.parents > 1 {
             guard let c = set.coarseLabels else {
                 throw ACOLError.invalidData("\(name) has no coarse (parent) labels and the model has \(model.head.parents) parents")
@@ -59,53 +81,142 @@ public final class Trainer {
         }
     }
 
+    /// One optimisation step on x [m, H, W, C] with the parent of each row (nil when n_p == 1)
+    /// and, in the semi-supervised mode, a target node per row (-1: unlabelled). With two views
+    /// the batch is forwarded as [2m, ...]: rows 0..<m and m..<2m are the views of one image.
+    /// Returns the objective's result (dZ emptied) and Z [m or 2m, n].
+    private func step(_ xIn: Tensor, parents pIn: [Int32]?, targets tIn: [Int32]?) -> (ACOLObjective.Result, Tensor) {
+        var x = xIn, parents = pIn, targets = tIn
+        if let cons = config.consistency, cons.views != .single {
+            let second = cons.augmentation.apply(x, rng: &rng)
+            let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng)
+            x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
+            parents = parents.map { $0 + $0 }
+            targets = targets.map { $0 + $0 }
+        }
+        let (_, z) = model.network.forward(x, training: true, rng: &rng)
+        var r = objective.evaluate(z: z, parents: parents, gradient: true)
+        if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
+            let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true)
+            for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+            r.loss += c.loss
+        }
+        if let cons = config.consistency, cons.marginalWeight != 0 {
+            let c = ConsistencyLoss.marginal(z: z, weight: cons.marginalWeight, gradient: true)
+            for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+            r.loss += c.loss
+        }
+        if let targets, let w = config.semiSupervised?.labelledWeight, w != 0 {
+            let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: w, gradient: true)
+            for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+            r.loss += c.loss
+        }
+        model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ))
+        optimizer.update(trainableParameters)
+        r.dZ = []
+        return (r, z)
+    }
+
+    private lazy var trainableParameters: [Parameter] = model.network.namedParameters.map(\.parameter).filter(\.trainable)
+
+    /// The semi-supervised mode's labelled examples (indices into the training set), chosen on
+    /// first use from the set's fine labels.
+    public private(set) var labelledIndices: [Int]?
+
+    private func labelled(_ train: ImageSet) throws -> [Int] {
+        if let l = labelledIndices { return l }
+        guard let semi = config.semiSupervised, let fine = train.fineLabels else { return [] }
+        var pick = SeededGenerator(seed: config.seed &+ 0x1ABE1)
+        let l = try semi.chooseLabelled(fine: fine, rng: &pick)
+        labelledIndices = l
+        return l
+    }
+
+    /// The target node of each of `indices` (its class's node), for the semi-supervised mode.
+    private func targets(of indices: [Int], in set: ImageSet) -> [Int32] {
+        guard let semi = config.semiSupervised, let fine = set.fineLabels else { return [] }
+        var node = [Int32: Int32]()
+        for (j, c) in semi.classes.enumerated() { node[c] = Int32(j) }
+        return indices.map { node[fine[$0]] ?? -1 }
+    }
+
+    /// The semi-supervised mode's first phase: `pretrainSteps` steps of cross-entropy on the
+    /// labelled examples alone (node j = class j), batches drawn in a reshuffled cycle.
+    public func pretrain(_ train: ImageSet, onStep: ((Int, Int) -> Void)? = nil) throws {
+        guard let semi = config.semiSupervised else { return }
+        let lab = try labelled(train)
+        let bs = min(semi.pretrainBatch, lab.count)
+        guard bs >= 2 else { throw ACOLError.invalidSettings("semi-supervised mode: pretraining needs at least 2 labelled examples") }
+        var cycle: [Int] = [], pos = 0
+        let pretrainConfig = SemiSupervisedConfig(labelled: semi.labelled, classes: semi.classes, labelledWeight: 1)
+        for s in 0..<semi.pretrainSteps where !stopRequested {
+            var idx: [Int] = []
+            while idx.count < bs {
+                if pos == cycle.count { cycle = lab.shuffled(using: &rng); pos = 0 }
+                idx.append(cycle[pos]); pos += 1
+            }
+            let batch = train.subset(idx)
+            let x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
+            let t = targets(of: idx, in: train)
+            // Cross-entropy only: plain classifier training of the labelled examples.
+            let (_, z) = model.network.forward(x, training: true, rng: &rng)
+            let c = NodeCrossEntropy.evaluate(z: z, targets: t, weight: pretrainConfig.labelledWeight, gradient: true)
+            model.network.backward(dZ: Tensor(shape: z.shape, data: c.dZ))
+            optimizer.update(trainableParameters)
+            onStep?(s + 1, semi.pretrainSteps)
+        }
+    }
+
     /// One epoch over `train` in a seeded random order. `onBatch(done, total)` reports progress.
+    /// Unsupervised mode: each image of a batch gets a random pseudo-parent transform. Semi-
+    /// supervised: each batch is batchSize - b_L images in order plus b_L labelled ones.
     public func trainEpoch(_ train: ImageSet, epoch: Int, onBatch: ((Int, Int) -> Void)? = nil) -> EpochRecord {
         let started = Date()
         var order = Array(0..<train.count)
         order.shuffle(using: &rng)
-        let bs = config.batchSize
         let head = model.head
+        let pseudo = config.pseudoParents, semi = config.semiSupervised
+        let lab = semi != nil ? ((try? labelled(train)) ?? []) : []
+        let labelledRows = semi.map { min($0.labelledPerBatch, lab.count) } ?? 0
+        let bs = max(config.batchSize - labelledRows, 2)
+        var labCycle: [Int] = [], labPos = 0
         var lossSum = 0.0, affSum = 0.0, balSum = 0.0, batches = 0, correct = 0, seen = 0
         var assignments = [Int](repeating: 0, count: train.count)
-        let params = model.network.namedParameters.map(\.parameter).filter(\.trainable)
         var start = 0
         while start < train.count && !stopRequested {
             let end = min(train.count, start + bs)
             if end - start < 2 { break }   // BatchNorm needs at least two examples
-            let idx = Array(order[start..<end])
+            let own = Array(order[start..<end])
+            var idx = own
+            for _ in 0..<labelledRows {
+                if labPos == labCycle.count { labCycle = lab.shuffled(using: &rng); labPos = 0 }
+                idx.append(labCycle[labPos]); labPos += 1
+            }
             let batch = train.subset(idx)
             var x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
             var parents = head.parents > 1 ? batch.coarseLabels : nil
-            if let cons = config.consistency, cons.views != .single {
-                // Two views of each image in one batch: rows 0..<m and m..<2m.
-                let second = cons.augmentation.apply(x, rng: &rng)
-                let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng)
-                x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
-                parents = parents.map { $0 + $0 }
+            if let pseudo {
+                let t = pseudo.draw(idx.count, rng: &rng)
+                x = pseudo.apply(x, labels: t)
+                parents = t
             }
-            let (_, z) = model.network.forward(x, training: true, rng: &rng)
-            var r = objective.evaluate(z: z, parents: parents, gradient: true)
-            if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
-                let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true)
-                for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
-                r.loss += c.loss
+            var targets: [Int32]?
+            if semi != nil {
+                // Only the appended labelled rows carry a target (an unlabelled row that happens to
+                // be a labelled example stays unlabelled here).
+                targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
-            if let cons = config.consistency, cons.marginalWeight != 0 {
-                let c = ConsistencyLoss.marginal(z: z, weight: cons.marginalWeight, gradient: true)
-                for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
-                r.loss += c.loss
-            }
-            model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ))
-            optimizer.update(params)
+            let (r, z) = step(x, parents: parents, targets: targets)
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
             correct += r.correctParents; seen += z.rows
-            let n = head.nodes
-            z.data.withUnsafeBufferPointer { zp in
-                for (o, i) in idx.enumerated() {
-                    var best = 0
-                    for j in 1..<n where zp[o * n + j] > zp[o * n + best] { best = j }
-                    assignments[i] = best
+            if pseudo == nil {
+                let n = head.nodes
+                z.data.withUnsafeBufferPointer { zp in
+                    for (o, i) in own.enumerated() {
+                        var best = 0
+                        for j in 1..<n where zp[o * n + j] > zp[o * n + best] { best = j }
+                        assignments[i] = best
+                    }
                 }
             }
             start = end
@@ -115,7 +226,7 @@ public final class Trainer {
                               parentAccuracy: head.parents > 1 ? Double(correct) / Double(max(seen, 1)) : 1,
                               affinity: affSum / Double(max(batches, 1)), balance: balSum / Double(max(batches, 1)),
                               seconds: 0)
-        if let fine = train.fineLabels, !fine.isEmpty {
+        if pseudo == nil, let fine = train.fineLabels, !fine.isEmpty {
             let t = ClusterMetrics.compactContingency(assignments: assignments, labels: fine, clusters: head.nodes).table
             rec.purity = ClusterMetrics.purity(t)
             rec.nmi = ClusterMetrics.nmi(t)
@@ -124,6 +235,16 @@ public final class Trainer {
         }
         rec.seconds = Date().timeIntervalSince(started)
         return rec
+    }
+
+    /// k-means on F of `set` (untransformed, inference mode) with the unsupervised settings.
+    public func clusterFeatures(of set: ImageSet, restarts: Int? = nil) throws -> KMeans {
+        guard let pseudo = config.pseudoParents else {
+            throw ACOLError.invalidSettings("k-means on F is the unsupervised mode's step; this training has no pseudo-parents")
+        }
+        let f = model.features(set)
+        return try KMeans.fit(f.data, count: f.rows, dimension: f.columns, k: min(pseudo.clusters, f.rows),
+                              options: KMeans.Options(restarts: restarts ?? pseudo.restarts, seed: config.seed))
     }
 
     /// Trains for `config.epochs` epochs, scoring `test` after each when given, and records the
@@ -135,21 +256,44 @@ public final class Trainer {
         try validate(train, name: "training set")
         if let test { try validate(test, name: "test set") }
         var records: [EpochRecord] = []
+        model.featureClusters = nil
+        if config.semiSupervised != nil { try pretrain(train) }
+        func score(_ rec: inout EpochRecord, _ test: ImageSet) throws {
+            if config.pseudoParents != nil && model.featureClusters == nil {
+                // The curve of the unsupervised mode: k-means on the test split's own F (one
+                // restart); the final model's centroids come from the training split.
+                model.featureClusters = try clusterFeatures(of: test, restarts: 1)
+                defer { model.featureClusters = nil }
+                let ev = Evaluator.evaluate(model, on: test, fineNames: fineNames)
+                rec.testPurity = ev.purity; rec.testNMI = ev.nmi; rec.testHungarianAccuracy = ev.hungarianAccuracy
+                return
+            }
+            let ev = Evaluator.evaluate(model, on: test, fineNames: fineNames)
+            rec.testParentAccuracy = ev.parentAccuracy
+            rec.testPurity = ev.purity
+            rec.testNMI = ev.nmi
+            rec.testHungarianAccuracy = ev.hungarianAccuracy
+        }
         for e in 1...max(config.epochs, 1) {
             if stopRequested { break }
             let started = Date()
             var rec = trainEpoch(train, epoch: e, onBatch: onBatch)
-            if let test {
-                let ev = Evaluator.evaluate(model, on: test, fineNames: fineNames)
-                rec.testParentAccuracy = ev.parentAccuracy
-                rec.testPurity = ev.purity
-                rec.testNMI = ev.nmi
-                rec.testHungarianAccuracy = ev.hungarianAccuracy
-            }
+            if let test, test.fineLabels != nil || config.pseudoParents == nil { try score(&rec, test) }
             rec.seconds = Date().timeIntervalSince(started)
             records.append(rec)
             model.history.append(rec)
             onEpoch?(rec)
+        }
+        if config.pseudoParents != nil && !records.isEmpty {
+            // The clusters: k-means on F of the untransformed training images; the last epoch's
+            // test figures become those of the final model (nearest centroid).
+            model.featureClusters = try clusterFeatures(of: train)
+            if let test, test.fineLabels != nil {
+                var last = records.removeLast()
+                try score(&last, test)
+                records.append(last)
+                model.history[model.history.count - 1] = last
+            }
         }
         // The cluster mapping, from the test split when labelled, else the training split.
         let mapSet = (test?.fineLabels != nil) ? test! : train
@@ -159,7 +303,8 @@ public final class Trainer {
         model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
                                           epochs: records.count, seed: config.seed,
                                           datasetFile: config.datasetFile, datasetSHA256: config.datasetSHA256,
-                                          consistency: config.consistency)
+                                          consistency: config.consistency,
+                                          pseudoParents: config.pseudoParents, semiSupervised: config.semiSupervised)
         return records
     }
 }

@@ -10,10 +10,16 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var datasetSHA256: String?
     /// The two-view consistency and marginal terms (nil: the reference training).
     public var consistency: ConsistencyConfig?
+    /// The unsupervised mode's pseudo-parents and final k-means (nil: trained on real parents).
+    public var pseudoParents: PseudoParentConfig?
+    /// The semi-supervised mode (nil: not semi-supervised).
+    public var semiSupervised: SemiSupervisedConfig?
 
     public init(optimizer: OptimizerConfig, batchSize: Int, epochs: Int, seed: UInt64,
-                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil) {
+                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil,
+                pseudoParents: PseudoParentConfig? = nil, semiSupervised: SemiSupervisedConfig? = nil) {
         self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seed = seed
         self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256; self.consistency = consistency
+        self.pseudoParents = pseudoParents; self.semiSupervised = semiSupervised
     }
 }
