@@ -207,7 +207,7 @@ struct ParseTests {
     @Test func trainDefaultsAreTheRecipe() throws {
         let t = try Train.parse(["d.h5", "-o", "m.h5"])
         #expect(t.arch == Recipe.preset)
-        #expect(t.batchNorm == Recipe.batchNormBeforeZ)
+        #expect(t.batchNorm == nil && t.defaults.batchNormBeforeZ == Recipe.batchNormBeforeZ)
         // The library's defaults are the command's: what `acol train` builds equals GARConfig()
         // and TrainConfig().
         #expect(t.garConfig == GARConfig())
@@ -220,8 +220,31 @@ struct ParseTests {
         #expect(Recipe.epochs(forTrainingImages: 3_000) == 44)       // 23 full batches of 128
         #expect(Recipe.epochs(forTrainingImages: 60_000 * 4) == 3)
         #expect(Recipe.epochs(forTrainingImages: 10) == Recipe.maximumDefaultEpochs)
-        #expect(t.batchSize == TrainConfig().batchSize)
+        #expect(t.batchSize == nil && t.defaults.batchSize == TrainConfig().batchSize)
         #expect(t.k == nil)
+    }
+
+    /// --recipe paper, --unsupervised and --labelled start from their own defaults; an option
+    /// given wins over them.
+    @Test func modeDefaults() throws {
+        let p = try Train.parse(["d.h5", "-o", "m.h5", "--recipe", "paper"])
+        #expect(p.consistencyConfig == nil && !p.defaults.batchNormBeforeZ && p.defaults.epochs == 50)
+        #expect(p.garConfig == GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-6, frobenius: .sum))
+        #expect(p.optimizerConfig == .sgdReference)
+        let u = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised"])
+        #expect(u.garConfig.scope == .perParent && u.garConfig.cA == 0.1)
+        #expect(u.optimizerConfig.kind == .adam && u.defaults.batchSize == 400 && u.defaults.k == 20)
+        #expect(u.consistencyConfig == nil)
+        let s = try Train.parse(["d.h5", "-o", "m.h5", "--labelled", "100"])
+        #expect(s.garConfig.cA == 3 && s.optimizerConfig == .sgdReference && s.consistencyConfig == nil)
+        let o = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--ca", "0.5", "--optimizer", "sgd", "--consistency", "1"])
+        #expect(o.garConfig.cA == 0.5 && o.garConfig.scope == .perParent && o.optimizerConfig.kind == .sgd)
+        #expect(o.consistencyConfig?.weight == 1)
+        for bad in [["--unsupervised", "--labelled", "10"], ["--labelled", "10", "-k", "5"], ["--clusters", "10"],
+                    ["--unsupervised", "--parents", "0-4,5-9"], ["--unsupervised", "--recipe", "paper"],
+                    ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"]] {
+            #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
+        }
     }
 
     @Test func trainOptions() throws {
@@ -229,8 +252,8 @@ struct ParseTests {
                                  "--no-batch-norm", "--optimizer", "adam", "--lr", "0.002", "--frobenius", "mean"])
         #expect(t.k?.uniform == 10)
         #expect(t.garScope == .parent)
-        #expect(t.symmetric)
-        #expect(!t.batchNorm)
+        #expect(t.symmetric == true)
+        #expect(t.batchNorm == false)
         #expect(t.optimizer == .adam)
         #expect(t.lr == 0.002)
         #expect(t.frobenius == .mean)
