@@ -346,6 +346,13 @@ struct Train: ParsableCommand {
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), \(semi.pretrainSteps) pretraining steps, then \(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }
+        if let semi {
+            let t0 = Date()
+            let pre = ProgressBar("pretraining", enabled: !quiet && Console.stderrIsTerminal)
+            try trainer.pretrain(trainSet) { d, t in pre.update(d, t) }
+            pre.finish()
+            if !quiet { Console.note(String(format: "pretrained on %d labelled examples: %d steps, %.1f s", semi.labelled, semi.pretrainSteps, Date().timeIntervalSince(t0))) }
+        }
         var logError: Error?
         var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)
         var epoch = 1

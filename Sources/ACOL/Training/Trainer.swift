@@ -119,6 +119,9 @@ public final class Trainer {
 
     private lazy var trainableParameters: [Parameter] = model.network.namedParameters.map(\.parameter).filter(\.trainable)
 
+    /// Whether `pretrain` has run (`fit` runs it first when not).
+    public private(set) var pretrained = false
+
     /// The semi-supervised mode's labelled examples (indices into the training set), chosen on
     /// first use from the set's fine labels.
     public private(set) var labelledIndices: [Int]?
@@ -143,7 +146,8 @@ public final class Trainer {
     /// The semi-supervised mode's first phase: `pretrainSteps` steps of cross-entropy on the
     /// labelled examples alone (node j = class j), batches drawn in a reshuffled cycle.
     public func pretrain(_ train: ImageSet, onStep: ((Int, Int) -> Void)? = nil) throws {
-        guard let semi = config.semiSupervised else { return }
+        guard let semi = config.semiSupervised, !pretrained else { return }
+        defer { pretrained = true }
         let lab = try labelled(train)
         let bs = min(semi.pretrainBatch, lab.count)
         guard bs >= 2 else { throw ACOLError.invalidSettings("semi-supervised mode: pretraining needs at least 2 labelled examples") }
@@ -260,9 +264,9 @@ public final class Trainer {
         if config.semiSupervised != nil { try pretrain(train) }
         func score(_ rec: inout EpochRecord, _ test: ImageSet) throws {
             if config.pseudoParents != nil && model.featureClusters == nil {
-                // The curve of the unsupervised mode: k-means on the test split's own F (one
-                // restart); the final model's centroids come from the training split.
-                model.featureClusters = try clusterFeatures(of: test, restarts: 1)
+                // The curve of the unsupervised mode: k-means on the test split's own F; the
+                // final model's centroids come from the training split.
+                model.featureClusters = try clusterFeatures(of: test)
                 defer { model.featureClusters = nil }
                 let ev = Evaluator.evaluate(model, on: test, fineNames: fineNames)
                 rec.testPurity = ev.purity; rec.testNMI = ev.nmi; rec.testHungarianAccuracy = ev.hungarianAccuracy
