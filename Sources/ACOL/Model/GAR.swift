@@ -61,9 +61,9 @@ public struct ACOLObjective {
         public var balance: Double
         /// ||Z||^2 summed, or its mean, as configured.
         public var frobenius: Double
-        /// Examples whose argmax of Y is their parent label.
+        /// Examples whose argmax of Y is their parent label (over all processes with a shard).
         public var correctParents: Int
-        /// dLoss/dZ [m, n] (empty unless asked for).
+        /// dLoss/dZ [m, n] (empty unless asked for); with a shard, this process's rows.
         public var dZ: [Float]
         /// Y [m, n_p].
         public var pooled: [Float]
