@@ -13,6 +13,7 @@
 //                                generated onnx.pb.swift is committed, Scripts/generate_onnx_proto.sh)
 //   ACOLCLI                      the `acol` commands (a library so tests can parse them)
 //   acol                         the executable: a thin main over ACOLCLI
+// acol-mpi, data-parallel training over MPI, is the nested package MPI/ (only it needs Open MPI).
 import PackageDescription
 
 let package = Package(
@@ -24,6 +25,8 @@ let package = Package(
         .library(name: "ACOLHDF5", targets: ["ACOLHDF5"]),
         .library(name: "ACOLDatasets", targets: ["ACOLDatasets"]),
         .library(name: "ACOLONNX", targets: ["ACOLONNX"]),
+        // For acol-mpi (the nested package MPI/), which runs the same `train` command.
+        .library(name: "ACOLCLI", targets: ["ACOLCLI"]),
         .executable(name: "acol", targets: ["acol"]),
     ],
     dependencies: [

@@ -177,10 +177,10 @@ struct ThreadOptions: ParsableArguments {
         }
     }
 
-    /// Sets the library's thread count; returns it.
+    /// Sets the library's thread count (--threads, else `default`, else all cores); returns it.
     @discardableResult
-    func apply() -> Int {
-        let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    func apply(default fallback: Int? = nil) -> Int {
+        let n = threads ?? fallback ?? ProcessInfo.processInfo.activeProcessorCount
         Threads.set(n)
         return n
     }

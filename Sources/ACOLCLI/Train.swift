@@ -266,13 +266,19 @@ struct Train: ParsableCommand {
         return opt
     }
 
-    func train() throws {
-        let threads = threadOptions.apply()
+    /// Trains as the options say: alone (`dataParallel` nil, `acol train`), or as one process of
+    /// a data-parallel job (acol-mpi), where every process loads the whole data set, takes its
+    /// rows of each batch, and only the root (rank 0) writes the model and the log and prints.
+    /// `defaultThreads`: threads when --threads is not given (nil: all cores).
+    func train(dataParallel: DataParallel? = nil, defaultThreads: Int? = nil) throws {
+        let threads = threadOptions.apply(default: defaultThreads)
         let started = Date()
+        let isRoot = dataParallel?.isRoot ?? true
+        let quiet = self.quiet || !isRoot
         // Outputs are checked before any work: not the data set, not each other, not special files.
         let otherOutputs = log.map { [$0] } ?? []
         try OutputFile.check(output, inputs: [data], otherOutputs: otherOutputs)
-        let logFile = try log.map { try OutputFile($0, inputs: [data], otherOutputs: [output]) }
+        let logFile = isRoot ? try log.map { try OutputFile($0, inputs: [data], otherOutputs: [output]) } : nil
         if !quiet { Console.note("reading \(data)") }
         let defaults = self.defaults
         let ownParents = unsupervised || labelled != nil
@@ -336,11 +342,12 @@ struct Train: ParsableCommand {
         config.pseudoParents = pseudo
         config.semiSupervised = semi
         config.datasetFile = (data as NSString).lastPathComponent
-        config.datasetSHA256 = try FileDigest.sha256(ofFile: data)
-        let trainer = Trainer(model: model, config: config)
+        if isRoot { config.datasetSHA256 = try FileDigest.sha256(ofFile: data) }
+        let trainer = Trainer(model: model, config: config, dataParallel: dataParallel)
         if !quiet {
             let mode = unsupervised ? "unsupervised, " : (semi != nil ? "semi-supervised, " : (recipe == .paper ? "paper recipe, " : ""))
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs, \(threads) threads (OpenBLAS \(BLASInfo.coreName) kernels)"
+            let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (OpenBLAS \(BLASInfo.coreName) kernels)"
                          + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
@@ -372,6 +379,7 @@ struct Train: ParsableCommand {
         })
         bar.finish()
         if let logError { throw logError }
+        guard isRoot else { return }
         try ModelFile.save(model, to: output, creator: "acol \(ACOLCommand.version)", inputs: [data], otherOutputs: otherOutputs)
         try logFile?.commit()
         let mapped = testSet?.fineLabels != nil ? "test" : "train"

@@ -18,6 +18,8 @@ public final class BatchNorm: Layer {
     let epsilon: Float
     private var xhat: [Float] = []
     private var invStd: [Float] = []
+    /// Rows the batch statistics of the last training forward were taken over (all processes').
+    private var statRows = 0
 
     public init(inputShape: [Int], momentum: Float = 0.99, epsilon: Float = 1e-3) {
         self.inputShape = inputShape
@@ -33,6 +35,13 @@ public final class BatchNorm: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
+        forward(x, training: training, rng: &rng, shard: nil)
+    }
+
+    /// x [m, ..., C] -> y [m, ..., C]. With a shard, the per-channel sums (of x, then of the
+    /// squared deviations from the whole batch's mean) and the row count are summed over the
+    /// processes first, so the statistics are the whole batch's.
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator, shard: BatchShard?) -> Tensor {
         let c = channels
         let rows = x.count / c
         var y = [Float](repeating: 0, count: x.count)
@@ -51,16 +60,25 @@ public final class BatchNorm: Layer {
         }
         // Statistics in Double for accuracy over large batches.
         var mean = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+        var count = rows
         x.data.withUnsafeBufferPointer { xp in
             for r in 0..<rows { for j in 0..<c { mean[j] += Double(xp[r * c + j]) } }
-            for j in 0..<c { mean[j] /= Double(rows) }
+            if let shard {
+                // [sum x per channel..., rows] over all processes.
+                var part = mean + [Double(rows)]
+                shard.reduction.sum(&part)
+                mean = Array(part[0..<c]); count = Int(part[c].rounded())
+            }
+            for j in 0..<c { mean[j] /= Double(count) }
             for r in 0..<rows { for j in 0..<c { let d = Double(xp[r * c + j]) - mean[j]; sq[j] += d * d } }
         }
+        shard?.reduction.sum(&sq)
+        statRows = count
         var istd = [Float](repeating: 0, count: c)
         for j in 0..<c {
-            let v = sq[j] / Double(rows)
+            let v = sq[j] / Double(count)
             istd[j] = Float(1 / (v + Double(epsilon)).squareRoot())
-            let unbiased = rows > 1 ? sq[j] / Double(rows - 1) : v
+            let unbiased = count > 1 ? sq[j] / Double(count - 1) : v
             runningMean.value[j] = momentum * runningMean.value[j] + (1 - momentum) * Float(mean[j])
             runningVar.value[j] = momentum * runningVar.value[j] + (1 - momentum) * Float(unbiased)
         }
@@ -88,7 +106,12 @@ public final class BatchNorm: Layer {
     }
 
     /// dx = gamma * istd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat)), per channel.
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor { backward(dy, shard: nil) }
+
+    /// dy [m, ..., C] -> dx [m, ..., C]. With a shard, sum(dy) and sum(dy * xhat) are summed over
+    /// the processes for dx, and N is the whole batch's row count; gamma's and beta's gradients
+    /// keep this process's part (the trainer sums every parameter gradient afterwards).
+    public func backward(_ dy: Tensor, shard: BatchShard?) -> Tensor {
         precondition(!xhat.isEmpty, "BatchNorm.backward without a training forward")
         let c = channels
         let rows = dy.count / c
@@ -101,8 +124,14 @@ public final class BatchNorm: Layer {
             }
         }
         for j in 0..<c { beta.grad[j] = sumDy[j]; gamma.grad[j] = sumDyX[j] }
+        var n = Float(rows)
+        if let shard {
+            var part = sumDy + sumDyX
+            shard.reduction.sum(&part)
+            sumDy = Array(part[0..<c]); sumDyX = Array(part[c..<(2 * c)])
+            n = Float(statRows)
+        }
         var dx = [Float](repeating: 0, count: dy.count)
-        let n = Float(rows)
         var k = [Float](repeating: 0, count: c)
         for j in 0..<c { k[j] = gamma.value[j] * invStd[j] / n }
         dy.data.withUnsafeBufferPointer { d in

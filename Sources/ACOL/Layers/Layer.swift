@@ -48,6 +48,20 @@ public protocol Layer: AnyObject {
     func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor
     /// dy: [m, outputShape...] -> dx: [m, inputShape...]
     func backward(_ dy: Tensor) -> Tensor
+    /// As `forward`, for this process's rows of a batch split over processes (`shard`; nil: the
+    /// whole batch is here). Layers with batch statistics (BatchNorm) reduce them over the
+    /// processes; layers with per-row random draws (Dropout) draw what one process would draw for
+    /// these rows of the whole batch. The default is `forward`.
+    func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator, shard: BatchShard?) -> Tensor
+    /// As `backward`, for this process's rows (the shard of the last forward).
+    func backward(_ dy: Tensor, shard: BatchShard?) -> Tensor
+}
+
+extension Layer {
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator, shard: BatchShard?) -> Tensor {
+        forward(x, training: training, rng: &rng)
+    }
+    public func backward(_ dy: Tensor, shard: BatchShard?) -> Tensor { backward(dy) }
 }
 
 /// Glorot-uniform initial values: U(-l, l), l = sqrt(6 / (fanIn + fanOut)).

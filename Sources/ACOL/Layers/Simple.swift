@@ -191,6 +191,14 @@ public final class Dropout: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> Tensor {
+        forward(x, training: training, rng: &rng, shard: nil)
+    }
+
+    /// x [m, ...] -> y [m, ...]. With a shard, the mask of each local row is the one a single
+    /// process draws for that row of the whole batch (the draws of the other processes' rows are
+    /// skipped), and the generator ends where the single process's ends: every process keeps the
+    /// same generator state, and the step equals one process's.
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator, shard: BatchShard?) -> Tensor {
         active = training && rate > 0
         guard active else { return x }
         let keep = 1 - rate, scale = 1 / keep
@@ -199,8 +207,13 @@ public final class Dropout: Layer {
         mask.withUnsafeMutableBufferPointer { q in
             x.data.withUnsafeBufferPointer { p in
                 yBuf.withUnsafeMutableBufferPointer { y in
-                    dropoutMask(x: p.baseAddress!, mask: q.baseAddress!, y: y.baseAddress!, count: q.count,
-                                keep: keep, scale: scale, rng: &rng)
+                    if let shard, x.rows > 0 {
+                        dropoutMask(x: p.baseAddress!, mask: q.baseAddress!, y: y.baseAddress!, perRow: q.count / x.rows,
+                                    shard: shard, keep: keep, scale: scale, rng: &rng)
+                    } else {
+                        dropoutMask(x: p.baseAddress!, mask: q.baseAddress!, y: y.baseAddress!, count: q.count,
+                                    keep: keep, scale: scale, rng: &rng)
+                    }
                 }
             }
         }
@@ -238,6 +251,35 @@ private func dropoutMask(x: UnsafePointer<Float>, mask: UnsafeMutablePointer<Flo
         }
         i += 2
     }
+    rng = g
+}
+
+/// The mask of `dropoutMask` over the whole batch of `shard.globalRows` rows of `perRow`
+/// elements, computed only for the local rows (the global rows of `shard.segments`, in order):
+/// element e of the whole batch takes half e % 2 of draw e / 2, draws of other rows are skipped,
+/// and the generator ends after the whole batch's draws.
+private func dropoutMask(x: UnsafePointer<Float>, mask: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                         perRow: Int, shard: BatchShard, keep: Float, scale: Float, rng: inout SeededGenerator) {
+    var g = rng
+    let threshold = UInt64((Double(keep) * Double(1 << 24)).rounded(.up))
+    var drawn = 0            // draws taken from g
+    var last: UInt64 = 0     // the latest draw (index drawn - 1)
+    var i = 0                // local element
+    for seg in shard.segments {
+        for e in (seg.lowerBound * perRow)..<(seg.upperBound * perRow) {
+            let k = e >> 1
+            if k >= drawn {
+                while drawn < k { _ = g.next(); drawn += 1 }
+                last = g.next(); drawn += 1
+            }
+            let bits = e & 1 == 0 ? last >> 40 : (last >> 16) & 0xFF_FFFF
+            let s: Float = bits < threshold ? scale : 0
+            mask[i] = s; y[i] = x[i] * s
+            i += 1
+        }
+    }
+    let total = (shard.globalRows * perRow + 1) / 2
+    while drawn < total { _ = g.next(); drawn += 1 }
     rng = g
 }
 

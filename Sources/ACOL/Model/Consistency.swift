@@ -27,16 +27,32 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
     }
 
     /// Images [m, h, w, c] (already scaled to network input) transformed with parameters drawn
-    /// from `rng`: four draws per image, in image order.
+    /// from `rng`: five draws per image, in image order.
     public func apply(_ x: Tensor, rng: inout SeededGenerator) -> Tensor {
+        apply(x, rng: &rng, shard: nil)
+    }
+
+    /// As `apply`, for this process's images of a batch split over processes: x [m, h, w, c]
+    /// holds the whole batch's images `shard.segments` (nil: the whole batch). Each image gets
+    /// the parameters one process draws for it; the draws of the other images are skipped, so
+    /// the generator ends where one process's ends.
+    public func apply(_ x: Tensor, rng: inout SeededGenerator, shard: BatchShard?) -> Tensor {
         precondition(x.shape.count == 4, "AffineAugmentation: input must be [m, h, w, c]")
         let m = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
         let size = h * w * c
         var out = [Float](repeating: 0, count: x.count)
         let cy = Float(h - 1) / 2, cx = Float(w - 1) / 2
+        // The whole batch's image of each local image, and how many draws to skip before it.
+        var globalIndex = Array(0..<m)
+        if let shard { globalIndex = shard.segments.flatMap { Array($0) } }
+        var drawnFor = 0   // images of the whole batch whose parameters have been drawn
+        func skip(to image: Int) {
+            while drawnFor < image { for _ in 0..<5 { _ = rng.next() }; drawnFor += 1 }
+        }
         x.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<m {
+                for i in 0..<min(m, globalIndex.count) {
+                    if shard != nil { skip(to: globalIndex[i]); drawnFor += 1 }
                     let theta = rng.nextFloat(-maxRotation, maxRotation) * Float.pi / 180
                     let s = 1 + rng.nextFloat(-maxScale, maxScale)
                     let sh = rng.nextFloat(-maxShear, maxShear)
@@ -78,6 +94,7 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                 }
             }
         }
+        if let shard { skip(to: shard.globalRows) }
         return Tensor(shape: x.shape, data: out)
     }
 }
@@ -123,12 +140,21 @@ public enum ConsistencyLoss {
 
     /// `z` is [2m, n]: rows 0..<m the first views, rows m..<2m the second views of the same images.
     public static func evaluate(z: Tensor, weight: Float, epsilon: Float = 1e-7, gradient: Bool) -> Result {
+        evaluate(z: z, weight: weight, epsilon: epsilon, gradient: gradient, shard: nil)
+    }
+
+    /// As `evaluate`, for this process's rows of a batch split over processes (`shard` over the
+    /// 2M rows of both views; nil: the whole batch): the mean is over the whole batch's M images
+    /// (the summed loss and agreement are reduced over the processes), dZ is this process's rows.
+    public static func evaluate(z: Tensor, weight: Float, epsilon: Float = 1e-7, gradient: Bool,
+                                shard: BatchShard?) -> Result {
         let rows = z.rows, n = z.columns
         precondition(rows % 2 == 0, "ConsistencyLoss: Z must hold two views of each image")
         let m = rows / 2
+        let mAll = shard.map { $0.globalRows / 2 } ?? m
         var dZ = [Float](repeating: 0, count: gradient ? rows * n : 0)
         var loss = 0.0, agree = 0.0
-        let eps = Double(epsilon), w = Double(weight) / Double(max(m, 1))
+        let eps = Double(epsilon), w = Double(weight) / Double(max(mAll, 1))
         z.data.withUnsafeBufferPointer { zp in
             var s1 = [Double](repeating: 0, count: n), s2 = [Double](repeating: 0, count: n)
             func softmax(_ row: Int, _ out: inout [Double]) {
@@ -153,13 +179,27 @@ public enum ConsistencyLoss {
                 }
             }
         }
-        return Result(loss: Double(weight) * loss / Double(max(m, 1)), agreement: agree / Double(max(m, 1)), dZ: dZ)
+        if let shard {
+            var total = [loss, agree]
+            shard.reduction.sum(&total)
+            loss = total[0]; agree = total[1]
+        }
+        return Result(loss: Double(weight) * loss / Double(max(mAll, 1)), agreement: agree / Double(max(mAll, 1)), dZ: dZ)
     }
 
     /// M = weight * (log n - H(q)) with q the mean of softmax(Z) over all rows of `z` [rows, n],
     /// and its gradient.
     public static func marginal(z: Tensor, weight: Float, gradient: Bool) -> (loss: Double, entropy: Double, dZ: [Float]) {
+        marginal(z: z, weight: weight, gradient: gradient, shard: nil)
+    }
+
+    /// As `marginal`, for this process's rows of a batch split over processes (nil: the whole
+    /// batch): q is the mean over the whole batch's rows (the column sums of softmax(Z) are
+    /// reduced over the processes), dZ is this process's rows.
+    public static func marginal(z: Tensor, weight: Float, gradient: Bool,
+                                shard: BatchShard?) -> (loss: Double, entropy: Double, dZ: [Float]) {
         let rows = z.rows, n = z.columns
+        let rowsAll = shard?.globalRows ?? rows
         var s = [Double](repeating: 0, count: rows * n)
         var q = [Double](repeating: 0, count: n)
         z.data.withUnsafeBufferPointer { zp in
@@ -171,13 +211,14 @@ public enum ConsistencyLoss {
                 for j in 0..<n { s[i * n + j] /= t; q[j] += s[i * n + j] }
             }
         }
-        for j in 0..<n { q[j] /= Double(max(rows, 1)) }
+        shard?.reduction.sum(&q)
+        for j in 0..<n { q[j] /= Double(max(rowsAll, 1)) }
         let logq = q.map { Foundation.log(max($0, 1e-30)) }
         var h = 0.0
         for j in 0..<n where q[j] > 0 { h -= q[j] * logq[j] }
         var dZ = [Float](repeating: 0, count: gradient ? rows * n : 0)
         if gradient {
-            let w = Double(weight) / Double(max(rows, 1))
+            let w = Double(weight) / Double(max(rowsAll, 1))
             for i in 0..<rows {
                 var mean = 0.0
                 for j in 0..<n { mean += s[i * n + j] * logq[j] }

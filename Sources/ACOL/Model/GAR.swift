@@ -61,9 +61,9 @@ public struct ACOLObjective {
         public var balance: Double
         /// ||Z||^2 summed, or its mean, as configured.
         public var frobenius: Double
-        /// Examples whose argmax of Y is their parent label.
+        /// Examples whose argmax of Y is their parent label (over all processes with a shard).
         public var correctParents: Int
-        /// dLoss/dZ [m, n] (empty unless asked for).
+        /// dLoss/dZ [m, n] (empty unless asked for); with a shard, this process's rows.
         public var dZ: [Float]
         /// Y [m, n_p].
         public var pooled: [Float]
@@ -77,10 +77,20 @@ public struct ACOLObjective {
         }
     }
 
-    /// Affinity and balance of one block of B = max(0, sign * Z) and, if `grad` is given, adds
-    /// weight * (c_a * da/dZ - c_b * db/dZ) into it.
-    func garBlock(z: UnsafeBufferPointer<Float>, m: Int, n: Int, cols: [Int], sign: Float,
-                  weight: Double, grad: UnsafeMutableBufferPointer<Float>?) -> (a: Double, b: Double) {
+    /// One block's per-process part of GAR: B = max(0, sign * Z) restricted to `cols` [m, nb],
+    /// its row sums r [m], the diagonal v of N = B^T B (column sums of B^2) [nb] and sN = sum of
+    /// all N_ij (= sum_i r_i^2). v and sN are sums over rows: a batch split over processes sums
+    /// them to get the whole batch's.
+    struct GARBlockPart {
+        var cols: [Int]
+        var sign: Float
+        var bm: [Double]
+        var r: [Double]
+        var v: [Double]
+        var sN: Double
+    }
+
+    func garBlockPart(z: UnsafeBufferPointer<Float>, m: Int, n: Int, cols: [Int], sign: Float) -> GARBlockPart {
         let nb = cols.count
         // B [m, nb] in Double.
         var bm = [Double](repeating: 0, count: m * nb)
@@ -90,8 +100,18 @@ public struct ACOLObjective {
         for i in 0..<m {
             for c in 0..<nb { let x = bm[i * nb + c]; r[i] += x; v[c] += x * x }
         }
-        let t = v.reduce(0, +)                        // tr N
         let sN = r.reduce(0) { $0 + $1 * $1 }         // sum of all N_ij
+        return GARBlockPart(cols: cols, sign: sign, bm: bm, r: r, v: v, sN: sN)
+    }
+
+    /// Affinity and balance of one block from its (whole-batch) v and sN and, if `grad` is
+    /// given, adds weight * (c_a * da/dZ - c_b * db/dZ) into it for this process's rows
+    /// (grad [m, n]).
+    func garBlockFinish(_ part: GARBlockPart, m: Int, n: Int, weight: Double,
+                        grad: UnsafeMutableBufferPointer<Float>?) -> (a: Double, b: Double) {
+        let cols = part.cols, nb = cols.count, bm = part.bm, r = part.r, v = part.v, sN = part.sN
+        let sign = part.sign
+        let t = v.reduce(0, +)                        // tr N
         let q = v.reduce(0) { $0 + $1 * $1 }          // tr V
         let eps = Double(gar.epsilon)
         let numA = sN - t, denA = Double(nb - 1) * t + eps
@@ -114,8 +134,20 @@ public struct ACOLObjective {
 
     /// The loss and, with `gradient`, dLoss/dZ. `parents` may be nil when n_p == 1.
     public func evaluate(z: Tensor, parents: [Int32]?, gradient: Bool) -> Result {
+        evaluate(z: z, parents: parents, gradient: gradient, shard: nil)
+    }
+
+    /// As `evaluate`, for this process's rows Z [m, n] of a batch split over processes (`shard`;
+    /// nil: the whole batch is here). The cross-entropy is divided by the whole batch's row
+    /// count; GAR's v and sN of every block, the summed cross-entropy, the correct count and
+    /// ||Z||^2 are summed over the processes (one reduction) before use, so the loss, affinity,
+    /// balance and correct count are the whole batch's and dZ holds this process's rows of the
+    /// whole batch's gradient.
+    public func evaluate(z: Tensor, parents: [Int32]?, gradient: Bool, shard: BatchShard?) -> Result {
         let m = z.rows, n = head.nodes, np = head.parents
         precondition(z.columns == n, "ACOLObjective: Z has \(z.columns) columns, head has \(n) nodes")
+        // Rows of the whole batch.
+        let mAll = shard?.globalRows ?? m
         let parentOf = head.nodeParents
         let nodesOf = (0..<np).map { head.nodes(ofParent: $0) }
         var dZ = [Float](repeating: 0, count: gradient ? m * n : 0)
@@ -146,27 +178,41 @@ public struct ACOLObjective {
                     if gradient {
                         for j in 0..<n {
                             let own = (parentOf[j] == p) ? s[j] / y[p] : 0
-                            dZ[row + j] = Float((s[j] - own) / Double(m))
+                            dZ[row + j] = Float((s[j] - own) / Double(mAll))
                         }
                     }
                 }
             }
-            ce /= Double(max(m, 1))
-            // GAR.
+            // GAR: each block's per-row parts.
             let blocks = self.blocks
             let signs: [Float] = gar.symmetric ? [1, -1] : [1]
             let w = 1.0 / Double(blocks.count * signs.count)
-            dZ.withUnsafeMutableBufferPointer { g in
-                for sgn in signs {
-                    for cols in blocks {
-                        let (a, b) = garBlock(z: zp, m: m, n: n, cols: cols, sign: sgn, weight: w,
-                                              grad: gradient ? g : nil)
-                        affinity += w * a; balance += w * b
-                    }
+            var parts: [GARBlockPart] = []
+            for sgn in signs {
+                for cols in blocks { parts.append(garBlockPart(z: zp, m: m, n: n, cols: cols, sign: sgn)) }
+            }
+            var sq = 0.0
+            for i in 0..<(m * n) { sq += Double(zp[i]) * Double(zp[i]) }
+            if let shard {
+                // [ce, correct, ||Z||^2, (v..., sN) of each block] over all processes.
+                var total = [ce, Double(correct), sq]
+                for p in parts { total += p.v; total.append(p.sN) }
+                shard.reduction.sum(&total)
+                ce = total[0]; correct = Int(total[1].rounded()); sq = total[2]
+                var o = 3
+                for k in 0..<parts.count {
+                    let nb = parts[k].v.count
+                    parts[k].v = Array(total[o..<(o + nb)]); parts[k].sN = total[o + nb]
+                    o += nb + 1
                 }
-                var sq = 0.0
-                for i in 0..<(m * n) { sq += Double(zp[i]) * Double(zp[i]) }
-                let scale: Double = gar.frobenius == .sum ? 1 : 1 / Double(max(m * n, 1))
+            }
+            ce /= Double(max(mAll, 1))
+            dZ.withUnsafeMutableBufferPointer { g in
+                for part in parts {
+                    let (a, b) = garBlockFinish(part, m: m, n: n, weight: w, grad: gradient ? g : nil)
+                    affinity += w * a; balance += w * b
+                }
+                let scale: Double = gar.frobenius == .sum ? 1 : 1 / Double(max(mAll * n, 1))
                 frob = sq * scale
                 if gradient && gar.cF != 0 {
                     let k = Float(2 * Double(gar.cF) * scale)

@@ -137,25 +137,38 @@ public final class Network {
 
     /// x [m, H, W, C] -> (F [m, h], Z [m, n]). Training mode caches what `backward` needs.
     public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) -> (features: Tensor, z: Tensor) {
+        forward(x, training: training, rng: &rng, shard: nil)
+    }
+
+    /// As `forward`, for this process's rows of a batch split over processes (nil: the whole
+    /// batch): BatchNorm reduces its statistics over the processes, Dropout draws the whole
+    /// batch's masks for these rows.
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator,
+                        shard: BatchShard?) -> (features: Tensor, z: Tensor) {
         var h = x
-        for l in layers { h = l.forward(h, training: training, rng: &rng) }
+        for l in layers { h = l.forward(h, training: training, rng: &rng, shard: shard) }
         let f = h.reshaped([h.rows, h.columns])
         var g = f
-        if let bn = headNorm { g = bn.forward(g, training: training, rng: &rng) }
-        let z = headDense.forward(g, training: training, rng: &rng)
+        if let bn = headNorm { g = bn.forward(g, training: training, rng: &rng, shard: shard) }
+        let z = headDense.forward(g, training: training, rng: &rng, shard: shard)
         return (f, z)
     }
 
     /// dZ [m, n] -> gradients of every trainable parameter. Returns dL/dx [m, H, W, C], or an
     /// empty tensor (shape [0]) when `computesInputGradient` is false.
     @discardableResult
-    public func backward(dZ: Tensor) -> Tensor {
-        var d = headDense.backward(dZ)
-        if let bn = headNorm { d = bn.backward(d) }
+    public func backward(dZ: Tensor) -> Tensor { backward(dZ: dZ, shard: nil) }
+
+    /// As `backward`, for the shard of the last forward. The parameter gradients are this
+    /// process's part: sum them over the processes (`DataParallel.sumGradients`) before a step.
+    @discardableResult
+    public func backward(dZ: Tensor, shard: BatchShard?) -> Tensor {
+        var d = headDense.backward(dZ, shard: shard)
+        if let bn = headNorm { d = bn.backward(d, shard: shard) }
         let stop = computesInputGradient ? 0 : (firstWeighted ?? layers.count)
         for i in stride(from: layers.count - 1, through: stop, by: -1) {
             let l = layers[i]
-            d = l.backward(d.reshaped([d.rows] + l.outputShape))
+            d = l.backward(d.reshaped([d.rows] + l.outputShape), shard: shard)
         }
         return computesInputGradient ? d : Tensor(shape: [0], data: [])
     }

@@ -34,14 +34,32 @@ public final class Trainer {
     public let optimizer: Optimizer
     private var rng: SeededGenerator
     /// Set to true (from another thread or a callback) to stop after the current batch.
+    /// In a data-parallel job the processes agree before each batch: one that asks stops all.
     public var stopRequested = false
+    /// The data-parallel job this process is part of (nil: one process trains alone). Every
+    /// process takes the same shuffled order and its rows of each global batch; batch statistics
+    /// and gradients are summed over the processes, and every process draws the augmentation and
+    /// dropout a single process would draw for its rows (skipping the other rows' draws), so the
+    /// processes keep the same parameters and take, up to the order of float sums, the step one
+    /// process takes on the whole batch. Only the root scores the test split and maps clusters.
+    /// The unsupervised and semi-supervised modes train in one process only.
+    public let dataParallel: DataParallel?
 
-    public init(model: ACOLModel, config: TrainConfig) {
-        self.model = model; self.config = config
+    public init(model: ACOLModel, config: TrainConfig, dataParallel: DataParallel? = nil) {
+        self.model = model; self.config = config; self.dataParallel = dataParallel
         objective = ACOLObjective(head: model.head, gar: model.gar)
         optimizer = Optimizer(config.optimizer)
         rng = SeededGenerator(seed: config.seed &+ 0x5EED)
         model.network.computesInputGradient = false
+    }
+
+    /// `stopRequested`, agreed by every process of a data-parallel job (one reduction: any
+    /// process that asks stops them all, at the same batch).
+    private func shouldStop() -> Bool {
+        guard let dp = dataParallel else { return stopRequested }
+        var s = [stopRequested ? 1.0 : 0]
+        dp.reduction.sum(&s)
+        return s[0] > 0
     }
 
     /// Checks that `set` fits the model and carries the labels training needs.
@@ -53,6 +71,9 @@ public final class Trainer {
         guard set.count > 0 else { throw ACOLError.invalidData("\(name) has no images") }
         if name == "training set" && set.count < 2 {
             throw ACOLError.invalidData("\(name) has \(set.count) image, expected at least 2 (a training step needs a batch of two or more)")
+        }
+        if dataParallel != nil && (config.pseudoParents != nil || config.semiSupervised != nil) {
+            throw ACOLError.invalidSettings("data-parallel training takes parents from the data set; the unsupervised and semi-supervised modes train in one process")
         }
         if let pseudo = config.pseudoParents {
             try pseudo.validate(height: set.height, width: set.width)
@@ -85,24 +106,28 @@ public final class Trainer {
     /// and, in the semi-supervised mode, a target node per row (-1: unlabelled). With two views
     /// the batch is forwarded as [2m, ...]: rows 0..<m and m..<2m are the views of one image.
     /// Returns the objective's result (dZ emptied) and Z [m or 2m, n].
-    private func step(_ xIn: Tensor, parents pIn: [Int32]?, targets tIn: [Int32]?) -> (ACOLObjective.Result, Tensor) {
+    /// `shard`: this process's rows of the global batch in a data-parallel job (nil: all).
+    private func step(_ xIn: Tensor, parents pIn: [Int32]?, targets tIn: [Int32]?, shard: BatchShard? = nil) -> (ACOLObjective.Result, Tensor, rows: BatchShard?) {
         var x = xIn, parents = pIn, targets = tIn
+        // The rows the network sees: the images, or both views of them.
+        var rows = shard
         if let cons = config.consistency, cons.views != .single {
-            let second = cons.augmentation.apply(x, rng: &rng)
-            let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng)
+            let second = cons.augmentation.apply(x, rng: &rng, shard: shard)
+            let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng, shard: shard)
             x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
             parents = parents.map { $0 + $0 }
             targets = targets.map { $0 + $0 }
+            rows = shard?.stackedTwice()
         }
-        let (_, z) = model.network.forward(x, training: true, rng: &rng)
-        var r = objective.evaluate(z: z, parents: parents, gradient: true)
+        let (_, z) = model.network.forward(x, training: true, rng: &rng, shard: rows)
+        var r = objective.evaluate(z: z, parents: parents, gradient: true, shard: rows)
         if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
-            let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true)
+            let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true, shard: rows)
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
         }
         if let cons = config.consistency, cons.marginalWeight != 0 {
-            let c = ConsistencyLoss.marginal(z: z, weight: cons.marginalWeight, gradient: true)
+            let c = ConsistencyLoss.marginal(z: z, weight: cons.marginalWeight, gradient: true, shard: rows)
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
         }
@@ -111,10 +136,11 @@ public final class Trainer {
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
         }
-        model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ))
+        model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ), shard: rows)
+        dataParallel?.sumGradients(trainableParameters)
         optimizer.update(trainableParameters)
         r.dZ = []
-        return (r, z)
+        return (r, z, rows)
     }
 
     private lazy var trainableParameters: [Parameter] = model.network.namedParameters.map(\.parameter).filter(\.trainable)
@@ -148,6 +174,7 @@ public final class Trainer {
     public func pretrain(_ train: ImageSet, onStep: ((Int, Int) -> Void)? = nil) throws {
         guard let semi = config.semiSupervised, !pretrained else { return }
         defer { pretrained = true }
+        try validate(train, name: "training set")
         let lab = try labelled(train)
         let bs = min(semi.pretrainBatch, lab.count)
         guard bs >= 2 else { throw ACOLError.invalidSettings("semi-supervised mode: pretraining needs at least 2 labelled examples") }
@@ -186,11 +213,17 @@ public final class Trainer {
         var labCycle: [Int] = [], labPos = 0
         var lossSum = 0.0, affSum = 0.0, balSum = 0.0, batches = 0, correct = 0, seen = 0
         var assignments = [Int](repeating: 0, count: train.count)
+        let dp = dataParallel
+        // BatchNorm needs at least two examples; in a data-parallel job every process at least one.
+        let smallestBatch = max(2, dp?.size ?? 1)
         var start = 0
-        while start < train.count && !stopRequested {
+        while start < train.count && !shouldStop() {
             let end = min(train.count, start + bs)
-            if end - start < 2 { break }   // BatchNorm needs at least two examples
-            let own = Array(order[start..<end])
+            if end - start < smallestBatch { break }
+            // This process's rows of the global batch (all of them without data parallelism).
+            let shard = dp?.shard(ofBatch: end - start)
+            let mine = dp?.rows(ofBatch: end - start) ?? 0..<(end - start)
+            let own = Array(order[(start + mine.lowerBound)..<(start + mine.upperBound)])
             var idx = own
             for _ in 0..<labelledRows {
                 if labPos == labCycle.count { labCycle = lab.shuffled(using: &rng); labPos = 0 }
@@ -210,9 +243,9 @@ public final class Trainer {
                 // be a labelled example stays unlabelled here).
                 targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
-            let (r, z) = step(x, parents: parents, targets: targets)
+            let (r, z, rows) = step(x, parents: parents, targets: targets, shard: shard)
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
-            correct += r.correctParents; seen += z.rows
+            correct += r.correctParents; seen += rows?.globalRows ?? z.rows
             if pseudo == nil {
                 let n = head.nodes
                 z.data.withUnsafeBufferPointer { zp in
@@ -225,6 +258,12 @@ public final class Trainer {
             }
             start = end
             onBatch?(start, train.count)
+        }
+        if let dp {
+            // Each image's cluster was found by the one process that held it: sum (others hold 0).
+            var all = assignments.map(Double.init)
+            dp.reduction.sum(&all)
+            assignments = all.map { Int($0.rounded()) }
         }
         var rec = EpochRecord(epoch: epoch, loss: lossSum / Double(max(batches, 1)),
                               parentAccuracy: head.parents > 1 ? Double(correct) / Double(max(seen, 1)) : 1,
@@ -279,10 +318,10 @@ public final class Trainer {
             rec.testHungarianAccuracy = ev.hungarianAccuracy
         }
         for e in 1...max(config.epochs, 1) {
-            if stopRequested { break }
+            if shouldStop() { break }
             let started = Date()
             var rec = trainEpoch(train, epoch: e, onBatch: onBatch)
-            if let test, test.fineLabels != nil || config.pseudoParents == nil { try score(&rec, test) }
+            if let test, test.fineLabels != nil || config.pseudoParents == nil, dataParallel?.isRoot ?? true { try score(&rec, test) }
             rec.seconds = Date().timeIntervalSince(started)
             records.append(rec)
             model.history.append(rec)
@@ -301,7 +340,7 @@ public final class Trainer {
         }
         // The cluster mapping, from the test split when labelled, else the training split.
         let mapSet = (test?.fineLabels != nil) ? test! : train
-        if mapSet.fineLabels != nil {
+        if mapSet.fineLabels != nil && dataParallel?.isRoot ?? true {
             model.clusters = Evaluator.evaluate(model, on: mapSet, fineNames: fineNames).clusters
         }
         model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
