@@ -46,8 +46,8 @@ struct Train: ParsableCommand {
         batches of unlabelled plus labelled examples:
           acol train mnist.h5 -o model.h5 --labelled 100
 
-        Options left out take the defaults of the chosen way of training (shown as "default:" \
-        in docs/training.md); options given always win.
+        Options left out take the defaults of the chosen way of training (the table "Defaults \
+        of the three ways of training" in docs/training.md); options given always win.
         """)
 
     @Argument(help: "The data-set file (made by 'acol convert').")
