@@ -62,12 +62,15 @@ public final class MPIWorld: BatchReduction {
     }
 
     /// Ends the process: MPI_Finalize and exit 0 on success; on failure MPI_Abort, which ends
-    /// every rank of the job (the others could be waiting in a reduction for this one).
+    /// every rank of the job (the others could be waiting in a reduction for this one). A rank
+    /// other than 0 waits a second first, so that rank 0's message (a usage error is the same on
+    /// every rank and only rank 0 prints it) comes out before the abort ends the job.
     public func finish(_ code: Int32) -> Never {
         if code == 0 || size == 1 {
             _ = acol_mpi_finalize()
             exit(code)
         }
+        if rank != 0 { usleep(1_000_000) }
         acol_mpi_abort(code)
         exit(code)
     }
