@@ -12,20 +12,27 @@ import Testing
 /// has contributed, so they must run concurrently) and returns the results in rank order.
 func runRanks<T>(_ size: Int, _ body: @escaping (Int, BatchReduction) -> T) -> [T] {
     let group = InProcessReduction(size: size)
-    let lock = NSLock()
-    var results = [T?](repeating: nil, count: size)
+    let results = RankResults<T>(size)
     let done = DispatchSemaphore(value: 0)
     for r in 0..<size {
         let t = Thread {
-            let v = body(r, group.member(r))
-            lock.lock(); results[r] = v; lock.unlock()
+            results.set(r, body(r, group.member(r)))
             done.signal()
         }
         t.stackSize = 8 << 20
         t.start()
     }
     for _ in 0..<size { done.wait() }
-    return results.map { $0! }
+    return results.all()
+}
+
+/// The ranks' results, written under a lock by the rank threads.
+private final class RankResults<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [T?]
+    init(_ size: Int) { values = [T?](repeating: nil, count: size) }
+    func set(_ r: Int, _ v: T) { lock.lock(); values[r] = v; lock.unlock() }
+    func all() -> [T] { lock.lock(); defer { lock.unlock() }; return values.map { $0! } }
 }
 
 /// Rows [lo, hi) of a tensor [m, ...].

@@ -59,18 +59,22 @@ public final class ACOLModel {
 
     /// Z for the images of `set` [count, H, W, C], preprocessed as the model says.
     public func logits(_ set: ImageSet, batchSize: Int = 256) -> Tensor {
+        inferBatches(set, columns: head.nodes, batchSize: batchSize) { $0.z }
+    }
+
+    /// One output of the network in inference mode, [count, columns], computed batch by batch.
+    private func inferBatches(_ set: ImageSet, columns: Int, batchSize: Int,
+                              _ pick: ((features: Tensor, z: Tensor)) -> Tensor) -> Tensor {
         var rng = SeededGenerator(seed: 0)
-        let n = head.nodes
-        var out = [Float](repeating: 0, count: set.count * n)
+        var out = [Float](repeating: 0, count: set.count * columns)
         var start = 0
         while start < set.count {
-            let end = min(set.count, start + batchSize)
+            let end = min(set.count, start + max(1, batchSize))
             let x = set.tensor(start..<end, scale: preprocessing.scale, offset: preprocessing.offset)
-            let z = network.forward(x, training: false, rng: &rng).z
-            out.replaceSubrange((start * n)..<(end * n), with: z.data)
+            out.replaceSubrange((start * columns)..<(end * columns), with: pick(network.forward(x, training: false, rng: &rng)).data)
             start = end
         }
-        return Tensor(shape: [set.count, n], data: out)
+        return Tensor(shape: [set.count, columns], data: out)
     }
 
     /// Predictions from Z [m, n].
@@ -98,18 +102,7 @@ public final class ACOLModel {
 
     /// F [count, d] for the images of `set`, preprocessed as the model says (inference mode).
     public func features(_ set: ImageSet, batchSize: Int = 256) -> Tensor {
-        var rng = SeededGenerator(seed: 0)
-        let d = network.featureCount
-        var out = [Float](repeating: 0, count: set.count * d)
-        var start = 0
-        while start < set.count {
-            let end = min(set.count, start + batchSize)
-            let x = set.tensor(start..<end, scale: preprocessing.scale, offset: preprocessing.offset)
-            let f = network.forward(x, training: false, rng: &rng).features
-            out.replaceSubrange((start * d)..<(end * d), with: f.data)
-            start = end
-        }
-        return Tensor(shape: [set.count, d], data: out)
+        inferBatches(set, columns: network.featureCount, batchSize: batchSize) { $0.features }
     }
 
     /// Predictions from F [m, d] by nearest centroid: cluster = the nearest centroid, parent 0,
