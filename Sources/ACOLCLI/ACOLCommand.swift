@@ -30,9 +30,10 @@ public struct ACOLCommand: ParsableCommand {
 
     /// `runMain` for any root command: `run` runs the parsed command, `exit` ends the process
     /// with the code (acol-mpi finalises or aborts MPI there).
-    /// `printsParseMessages` false: help, version and usage errors (exit codes 0 and 64) are not printed (the ranks
-    /// of an MPI job other than 0, so that the text appears once); the exit code is the same.
-    static func runMain(root: ParsableCommand.Type, _ arguments: [String]?, printsParseMessages: Bool = true,
+    /// `printsUsageMessages` false: help, version and usage errors (exit codes 0 and 64) are not
+    /// printed (the ranks of an MPI job other than 0, so that the text appears once); the exit
+    /// code is the same, and other errors are printed.
+    static func runMain(root: ParsableCommand.Type, _ arguments: [String]?, printsUsageMessages: Bool = true,
                         run: (inout ParsableCommand) throws -> Void, exit: (Int32) -> Never) -> Never {
         // A file-size limit makes write(2) fail with EFBIG (a clean error) instead of killing.
         signal(SIGXFSZ, SIG_IGN)
@@ -45,7 +46,7 @@ public struct ACOLCommand: ParsableCommand {
             code = root.exitCode(for: error).rawValue
             let text = root.fullMessage(for: error)
             // Help and version (0) and usage errors (64) are the same on every rank.
-            let prints = printsParseMessages || (code != 0 && code != ExitCode.validationFailure.rawValue)
+            let prints = printsUsageMessages || (code != 0 && code != ExitCode.validationFailure.rawValue)
             if prints && !text.isEmpty { code == 0 ? Console.write(text + "\n") : Console.note(text) }
         }
         if let f = Console.failure {
@@ -83,7 +84,7 @@ public struct DistributedCommand: ParsableCommand {
     public static func runMain(_ arguments: [String]? = nil, dataParallel: DataParallel?, defaultThreads: Int?,
                                exit: (Int32) -> Never) -> Never {
         ACOLCommand.runMain(root: DistributedCommand.self, arguments,
-                            printsParseMessages: (dataParallel?.rank ?? 0) == 0, run: { command in
+                            printsUsageMessages: (dataParallel?.rank ?? 0) == 0, run: { command in
             if let train = command as? Train {
                 try reportingErrors { try train.train(dataParallel: dataParallel, defaultThreads: defaultThreads) }
             } else {

@@ -62,8 +62,8 @@ public struct PseudoParentConfig: Codable, Equatable, Sendable {
     /// Clusters of the final k-means on F.
     public var clusters: Int
     /// k-means++ restarts (the lowest inertia is kept: an unsupervised criterion). On F of MNIST,
-    /// single restarts scored 0.78 to 0.90 and the inertia ranked them in the same order, so the
-    /// default is 10 (docs/training.md).
+    /// restarts of clearly different inertia ranked as their accuracy (0.78 to 0.90), so the
+    /// default is 10; near-equal inertias can still differ in accuracy (docs/training.md).
     public var restarts: Int
 
     public init(transforms: [PseudoTransform], clusters: Int, restarts: Int = Recipe.unsupervisedRestarts) {
