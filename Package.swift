@@ -4,6 +4,7 @@
 // Layers, from the bottom up (see docs/architecture.md):
 //   CBLAS, CHDF5, CPNG, CZlib,  system-library shims (module map + shim header only)
 //   CNettle
+//   CDNNL                        oneDNN convolutions and sgemm behind a C interface (a C target)
 //   ACOLData                     data types (images, labels, sinks), parent specs and relabelling,
 //                                input checks and the one atomic output helper
 //   ACOL                         tensors, layers, ACOL head, GAR, optimisers, training, metrics
@@ -45,9 +46,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
+        // oneDNN 2.x (libdnnl-dev) behind a small C interface: convolutions and sgemm.
+        .target(name: "CDNNL", path: "Sources/CDNNL",
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+
         .target(name: "ACOLData",
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "ACOL", dependencies: ["ACOLData", "CBLAS"],
+        .target(name: "ACOL", dependencies: ["ACOLData", "CBLAS", "CDNNL"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "ACOLHDF5", dependencies: ["ACOLData", "ACOL", "CHDF5", "CZlib", "CNettle"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -9,7 +9,7 @@ set -euo pipefail
 mpi=0
 [ "${1:-}" = --mpi ] && mpi=1
 need=()
-pkgs=(libopenblas-dev libhdf5-dev libpng-dev zlib1g-dev nettle-dev pkg-config)
+pkgs=(libopenblas-dev libdnnl-dev libhdf5-dev libpng-dev zlib1g-dev nettle-dev pkg-config)
 [ $mpi = 1 ] && pkgs+=(libopenmpi-dev openmpi-bin)
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")

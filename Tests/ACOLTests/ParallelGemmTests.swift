@@ -4,8 +4,9 @@ import Testing
 /// `parallelGemm` splits C by rows or by columns over threads; every transpose combination and
 /// both split directions must give the naive product (and beta must accumulate).
 @Suite struct ParallelGemmTests {
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func matchesNaiveProduct(transA: Bool, transB: Bool) {
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], GemmBackend.allCases)
+    func matchesNaiveProduct(transposes: (Bool, Bool), backend: GemmBackend) {
+        let (transA, transB) = transposes
         // (m, n, k): tall C (split by rows) and wide C (split by columns), big enough to split.
         for (m, n, k) in [(97, 31, 113), (29, 103, 111)] {
             for threads in [1, 2, 3] {
@@ -18,7 +19,7 @@ import Testing
                         c.withUnsafeMutableBufferPointer { cp in
                             parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
                                          b: bp.baseAddress!, ldb: ldb, beta: 0.5, c: cp.baseAddress!, ldc: n,
-                                         threads: threads)
+                                         threads: threads, backend: backend)
                         }
                     }
                 }
@@ -35,7 +36,7 @@ import Testing
                     }
                 }
                 expectClose(c, expected, rel: 1e-4, floor: 1e-5,
-                            "parallelGemm transA=\(transA) transB=\(transB) \(m)x\(n)x\(k) threads \(threads)")
+                            "parallelGemm \(backend) transA=\(transA) transB=\(transB) \(m)x\(n)x\(k) threads \(threads)")
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,15 +10,33 @@ internal import CBLAS
 func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
           alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
           b: UnsafePointer<Float>, ldb: Int,
-          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, backend: GemmBackend = GemmBackend.current) {
     if m == 0 || n == 0 { return }
     if k == 0 {
         // BLAS leaves C * beta; make that explicit.
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
         return
     }
+    if backend == .oneDNN,
+       oneDNNGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc) { return }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Which library runs the single-threaded matrix products of `gemm`: OpenBLAS or oneDNN's sgemm.
+/// ACOL_GEMM=openblas / onednn in the environment; oneDNN by default (measured faster on the MLP,
+/// docs/benchmarks.md).
+public enum GemmBackend: String, Sendable, CaseIterable {
+    case openBLAS = "openblas"
+    case oneDNN = "onednn"
+
+    nonisolated(unsafe) public static var current: GemmBackend = {
+        if let s = ProcessInfo.processInfo.environment["ACOL_GEMM"], let b = GemmBackend(rawValue: s.lowercased()) {
+            return b
+        }
+        return .oneDNN
+    }()
 }
 
 /// Threads used by the library's parallel loops and GEMMs.
@@ -53,10 +72,12 @@ public enum Threads {
 /// single-threaded call, so a given thread count always gives the same result.
 func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Threads.count) {
+                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Threads.count,
+                  backend: GemmBackend = GemmBackend.current) {
     let workers = min(threads, max(m, n))
     if workers <= 1 || m * n * k < 1 << 18 {
-        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+             backend: backend)
         return
     }
     let byRows = m >= n
@@ -66,12 +87,12 @@ func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
             // Rows r0..<r1 of op(A): row-major A shifts by rows, a transposed A by columns.
             let ap = transA ? a + r0 : a + r0 * lda
             gemm(transA: transA, transB: transB, m: r1 - r0, n: n, k: k, a: ap, lda: lda, b: b, ldb: ldb,
-                 beta: beta, c: c + r0 * ldc, ldc: ldc)
+                 beta: beta, c: c + r0 * ldc, ldc: ldc, backend: backend)
         } else {
             let c0 = n * part / workers, c1 = n * (part + 1) / workers
             let bp = transB ? b + c0 * ldb : b + c0
             gemm(transA: transA, transB: transB, m: m, n: c1 - c0, k: k, a: a, lda: lda, b: bp, ldb: ldb,
-                 beta: beta, c: c + c0, ldc: ldc)
+                 beta: beta, c: c + c0, ldc: ldc, backend: backend)
         }
     }
 }

@@ -1,7 +1,9 @@
 import Dispatch
 import Foundation
 
-/// 2-D convolution, stride 1, 'same' or 'valid' padding, lowered to GEMMs over cache-sized chunks (im2col).
+/// 2-D convolution, stride 1, 'same' or 'valid' padding: oneDNN's convolution primitives
+/// (`OneDNNConvolution`), or lowered to GEMMs over cache-sized chunks (im2col) where
+/// `ConvolutionBackend.current` says so or oneDNN cannot make a primitive.
 /// x: [m, H, W, C] -> y: [m, OH, OW, F]; kernel [kh, kw, C, F] (HWIO, as Keras/TensorFlow), bias [F].
 /// 'same' pads (kh - 1) / 2 rows on top and the rest below (TensorFlow's rule), likewise for columns.
 public final class Conv2D: Layer {
@@ -82,6 +84,24 @@ public final class Conv2D: Layer {
         let m = x.rows
         precondition(x.columns == h * w * c, "Conv2D: expected \([h, w, c]) per example, got \(x.shape)")
         reuse(&yBuf, count: m * oh * ow * f)
+        forwardConv = nil
+        if let conv = oneDNN(images: m, training: training) {
+            let done = x.data.withUnsafeBufferPointer { xp in
+                yBuf.withUnsafeMutableBufferPointer { yp in
+                    kernel.value.withUnsafeBufferPointer { kp in
+                        bias.value.withUnsafeBufferPointer { bp in
+                            conv.forward(xp.baseAddress!, kernel: kp.baseAddress!, bias: bp.baseAddress!, into: yp.baseAddress!)
+                        }
+                    }
+                }
+            }
+            if done {
+                input = training ? x : nil
+                forwardConv = training ? conv : nil
+                return Tensor(shape: [m, oh, ow, f], data: yBuf)
+            }
+            oneDNNUnavailable = true
+        }
         let workers = max(1, min(Threads.count, m))
         let kd = kdim, f = self.f, per = oh * ow, chunk = chunkRows(columns: kd)
         ensureWorkspace(workers: workers, size: workspaceFloats)
@@ -119,6 +139,12 @@ public final class Conv2D: Layer {
         guard let x = input else { preconditionFailure("Conv2D.backward without a training forward") }
         let m = x.rows
         let dy = gradientThroughFusedReLU(dyIn, output: yBuf, fused: fusedReLU, scratch: &dyMasked)
+        if let conv = forwardConv, backwardWithOneDNN(conv, x: x, dy: dy) {
+            input = nil; forwardConv = nil
+            if skipsInputGradient { return Tensor(shape: [0], data: []) }
+            return Tensor(shape: [m, h, w, c], data: dxBuf)
+        }
+        forwardConv = nil
         let per = oh * ow, kd = kdim, f = self.f
         bias.grad.withUnsafeMutableBufferPointer { g in
             dy.data.withUnsafeBufferPointer { d in columnSums(d.baseAddress!, rows: m * per, n: f, into: g.baseAddress!) }
@@ -191,6 +217,74 @@ public final class Conv2D: Layer {
         input = nil
         if !wantDx { return Tensor(shape: [0], data: []) }
         return Tensor(shape: [m, h, w, c], data: dxBuf)
+    }
+
+    // MARK: oneDNN
+
+    /// The oneDNN primitives made so far, one per batch size and mode (newest last, at most 4).
+    private var convs: [OneDNNConvolution] = []
+    /// The primitives of the last training forward, for its backward.
+    private var forwardConv: OneDNNConvolution?
+    /// Set when oneDNN could not make or run a primitive for this layer: im2col from then on.
+    private var oneDNNUnavailable = false
+
+    /// This layer's backend; nil follows `ConvolutionBackend.current` (tests set it per layer).
+    var backend: ConvolutionBackend?
+
+    /// The oneDNN convolution for `images` images, made on first use; nil for im2col.
+    private func oneDNN(images n: Int, training: Bool) -> OneDNNConvolution? {
+        guard (backend ?? ConvolutionBackend.current) == .oneDNN, !oneDNNUnavailable else { return nil }
+        let key = OneDNNConvolution.Key(n: n, training: training, relu: fusedReLU, threads: Threads.count)
+        if let i = convs.firstIndex(where: { $0.key == key }) {
+            let conv = convs.remove(at: i)
+            convs.append(conv)
+            return conv
+        }
+        let pb = oh - h + kh - 1 - padTop, pr = ow - w + kw - 1 - padLeft
+        guard let conv = OneDNNConvolution(forwardLowering, filters: f, padBottom: pb, padRight: pr, key: key) else {
+            oneDNNUnavailable = true
+            return nil
+        }
+        if convs.count >= 4 { convs.removeFirst() }
+        convs.append(conv)
+        return conv
+    }
+
+    /// The oneDNN implementation this layer's forward runs ("im2col" when it is not oneDNN).
+    public var implementation: String {
+        guard (backend ?? ConvolutionBackend.current) == .oneDNN, !oneDNNUnavailable, let conv = convs.last else {
+            return "im2col"
+        }
+        return "oneDNN " + conv.implementation
+    }
+
+    /// Kernel and bias gradients and (unless skipped) dx into dxBuf with oneDNN. dy [m, OH, OW, F]
+    /// is the gradient after the fused ReLU. False when oneDNN failed (nothing is then relied on).
+    private func backwardWithOneDNN(_ conv: OneDNNConvolution, x: Tensor, dy: Tensor) -> Bool {
+        let m = x.rows
+        let wantDx = !skipsInputGradient
+        if wantDx { reuse(&dxBuf, count: m * h * w * c) }
+        let done = x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { dp in
+                kernel.grad.withUnsafeMutableBufferPointer { kg in
+                    bias.grad.withUnsafeMutableBufferPointer { bg in
+                        conv.backwardWeights(xp.baseAddress!, dp.baseAddress!, kernelGradient: kg.baseAddress!,
+                                             biasGradient: bg.baseAddress!)
+                    }
+                }
+            }
+        }
+        guard done else { oneDNNUnavailable = true; return false }
+        guard wantDx else { return true }
+        let dxDone = dy.data.withUnsafeBufferPointer { dp in
+            kernel.value.withUnsafeBufferPointer { kp in
+                dxBuf.withUnsafeMutableBufferPointer { dxp in
+                    conv.backwardData(dp.baseAddress!, kernel: kp.baseAddress!, into: dxp.baseAddress!)
+                }
+            }
+        }
+        if !dxDone { oneDNNUnavailable = true }
+        return dxDone
     }
 
     /// Per-thread im2col buffers, kept between steps.
