@@ -27,7 +27,7 @@ func argInt(_ k: String, _ d: Int) -> Int { Int(arg(k, "\(d)"))! }
 func argFloat(_ k: String, _ d: Float) -> Float { Float(arg(k, "\(d)"))! }
 
 Threads.set(argInt("threads", 2))
-if mode != "train" { print("OpenBLAS kernels: \(BLASInfo.coreName)") }
+if mode != "train" { print("\(ComputeLibraries.summary) (OpenBLAS kernels: \(BLASInfo.coreName))") }
 
 func readIDX(_ path: String) -> (dims: [Int], bytes: [UInt8]) {
     let d = FileManager.default.contents(atPath: path)!

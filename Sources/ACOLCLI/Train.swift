@@ -347,7 +347,7 @@ struct Train: ParsableCommand {
         if !quiet {
             let mode = unsupervised ? "unsupervised, " : (semi != nil ? "semi-supervised, " : (recipe == .paper ? "paper recipe, " : ""))
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
-            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (OpenBLAS \(BLASInfo.coreName) kernels)"
+            Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
                          + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }

@@ -70,14 +70,18 @@ public enum Threads {
 /// by rows of C when it is taller than wide, else by columns. Products too small to pay for a
 /// thread hand-off run on the calling thread. Each element of C is computed by exactly one
 /// single-threaded call, so a given thread count always gives the same result.
+/// `epilogue(rows, columns)`, when given, runs on the thread that computed that block of C right
+/// after it (while the block is in cache), e.g. a bias and a ReLU.
 func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Threads.count,
-                  backend: GemmBackend = GemmBackend.current) {
+                  backend: GemmBackend = GemmBackend.current,
+                  epilogue: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil) {
     let workers = min(threads, max(m, n))
     if workers <= 1 || m * n * k < 1 << 18 {
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
              backend: backend)
+        epilogue?(0..<m, 0..<n)
         return
     }
     let byRows = m >= n
@@ -88,11 +92,13 @@ func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
             let ap = transA ? a + r0 : a + r0 * lda
             gemm(transA: transA, transB: transB, m: r1 - r0, n: n, k: k, a: ap, lda: lda, b: b, ldb: ldb,
                  beta: beta, c: c + r0 * ldc, ldc: ldc, backend: backend)
+            epilogue?(r0..<r1, 0..<n)
         } else {
             let c0 = n * part / workers, c1 = n * (part + 1) / workers
             let bp = transB ? b + c0 * ldb : b + c0
             gemm(transA: transA, transB: transB, m: m, n: c1 - c0, k: k, a: a, lda: lda, b: bp, ldb: ldb,
                  beta: beta, c: c + c0, ldc: ldc, backend: backend)
+            epilogue?(0..<m, c0..<c1)
         }
     }
 }

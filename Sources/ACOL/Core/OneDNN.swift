@@ -66,3 +66,13 @@ func oneDNNGemm(threads: Int = 1, transA: Bool, transB: Bool, m: Int, n: Int, k:
     acol_dnnl_sgemm(Int32(threads), transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
                     b, Int64(ldb), beta, c, Int64(ldc)) == 0
 }
+
+/// What runs the arithmetic, for progress lines: e.g. "convolutions and matrix products on oneDNN"
+/// or "convolutions on im2col + OpenBLAS SkylakeX, matrix products on OpenBLAS SkylakeX".
+public enum ComputeLibraries {
+    public static var summary: String {
+        let gemm = GemmBackend.current == .oneDNN ? "oneDNN" : "OpenBLAS \(BLASInfo.coreName)"
+        let conv = ConvolutionBackend.current == .oneDNN ? "oneDNN" : "im2col + \(gemm)"
+        return conv == gemm ? "convolutions and matrix products on \(gemm)" : "convolutions on \(conv), matrix products on \(gemm)"
+    }
+}

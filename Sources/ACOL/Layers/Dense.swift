@@ -37,15 +37,25 @@ public final class Dense: Layer {
         if training { input = x } else { input = nil }
         reuse(&yBuf, count: m * units)
         let relu = fusedReLU
+        let units = self.units
         yBuf.withUnsafeMutableBufferPointer { yp in
             let yb = yp.baseAddress!
             x.data.withUnsafeBufferPointer { xp in
                 kernel.value.withUnsafeBufferPointer { wp in
-                    parallelGemm(m: m, n: units, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
-                         b: wp.baseAddress!, ldb: units, c: yb, ldc: units)
+                    bias.value.withUnsafeBufferPointer { bp in
+                        let bb = bp.baseAddress!
+                        // The bias (and ReLU) on each block of y by the thread that computed it.
+                        parallelGemm(m: m, n: units, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
+                                     b: wp.baseAddress!, ldb: units, c: yb, ldc: units) { rows, cols in
+                            for r in rows {
+                                let row = yb + r * units
+                                if relu { for j in cols { row[j] = max(row[j] + bb[j], 0) } }
+                                else { for j in cols { row[j] += bb[j] } }
+                            }
+                        }
+                    }
                 }
             }
-            bias.value.withUnsafeBufferPointer { b in addBias(yb, rows: m, b.baseAddress!, units, relu: relu) }
         }
         return Tensor(shape: [m, units], data: yBuf)
     }
