@@ -15,12 +15,18 @@ func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, _ b: UnsafePointer<Flo
              parallel: Bool = true) {
     let chunks = parallel ? min(rows, 64) : 1
     parallelFor(chunks) { c in
-        let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
-        for r in lo..<hi {
-            let row = y + r * n
-            if relu { for j in 0..<n { row[j] = max(row[j] + b[j], 0) } }
-            else { for j in 0..<n { row[j] += b[j] } }
-        }
+        addBias(y, rows: rows * c / chunks..<rows * (c + 1) / chunks, columns: 0..<n, stride: n, b, relu: relu)
+    }
+}
+
+/// The same on one block of y (row-major, `stride` floats a row), on the calling thread: y[r, j] +=
+/// b[j] (then max(., 0) when `relu`) for r in `rows`, j in `columns` (parallelGemm's epilogue).
+func addBias(_ y: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Range<Int>, stride: Int,
+             _ b: UnsafePointer<Float>, relu: Bool) {
+    for r in rows {
+        let row = y + r * stride
+        if relu { for j in columns { row[j] = max(row[j] + b[j], 0) } }
+        else { for j in columns { row[j] += b[j] } }
     }
 }
 

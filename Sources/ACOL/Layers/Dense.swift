@@ -47,11 +47,7 @@ public final class Dense: Layer {
                         // The bias (and ReLU) on each block of y by the thread that computed it.
                         parallelGemm(m: m, n: units, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
                                      b: wp.baseAddress!, ldb: units, c: yb, ldc: units) { rows, cols in
-                            for r in rows {
-                                let row = yb + r * units
-                                if relu { for j in cols { row[j] = max(row[j] + bb[j], 0) } }
-                                else { for j in cols { row[j] += bb[j] } }
-                            }
+                            addBias(yb, rows: rows, columns: cols, stride: units, bb, relu: relu)
                         }
                     }
                 }
