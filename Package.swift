@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(name: "acol", dependencies: ["ACOL", "ACOLCLI"],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
-        .executableTarget(name: "acol-bench", dependencies: ["ACOL"], path: "Benchmarks/ACOLBench",
+        .executableTarget(name: "acol-bench", dependencies: ["ACOL", "ACOLHDF5"], path: "Benchmarks/ACOLBench",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "ACOLDataTests", dependencies: ["ACOLData"],

@@ -7,7 +7,14 @@
 //       [frob=sum|mean] [ca=1] [cb=1] [cf=1e-6] [threads=2] [batch=128] [init=glorot|fanin]
 //       [convdrop=1] [densedrop=1] [blockbn=0] [bnpos=head|before_dropout]
 //       trains on raw (gunzipped) MNIST IDX files in DIR and prints test purity per epoch.
+//   acol-bench features model=M.h5 data=D.h5 out=PREFIX [threads=2]
+//       writes F of each split as PREFIX-SPLIT.f32 (float32 rows), PREFIX-SPLIT.labels (int32
+//       fine labels) and PREFIX-SPLIT.shape (rows columns), for clustering experiments.
+//   acol-bench kmeans features=PREFIX [k=10] [restarts=100] [projection=50] [seed=1] [threads=2]
+//       KMeans.fit on PREFIX-train (projection=0: on the full points), then the test split's
+//       nearest centroids against its fine labels: inertia, Hungarian accuracy, purity, seconds.
 import ACOL
+import ACOLHDF5
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -155,6 +162,37 @@ case "train":
     })
     print(String(format: "total %.0f s", Date().timeIntervalSince(start)))
     for c in model.clusters { print("node \(c.node) parent \(c.parent) dup \(c.duplicate) size \(c.count) label \(c.fineLabel ?? -1) share \(String(format: "%.3f", c.share))") }
+case "features":
+    let m = try ModelFile.load(arg("model", "m.h5"))
+    for name in ["train", "test"] {
+        let (set, _) = try DatasetLoader.split(name, of: arg("data", "d.h5"), for: m)
+        let f = m.features(set)
+        let out = arg("out", "features")
+        try f.data.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(out)-\(name).f32")) }
+        let labels = (set.fineLabels ?? []).map { Int32($0) }
+        try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(out)-\(name).labels")) }
+        try "\(f.rows) \(f.columns)\n".write(toFile: "\(out)-\(name).shape", atomically: true, encoding: .utf8)
+        print("\(name): \(f.rows) x \(f.columns)")
+    }
+case "kmeans":
+    func readSplit(_ name: String) throws -> (x: [Float], m: Int, d: Int, labels: [Int32]) {
+        let pre = arg("features", "features")
+        let shape = try String(contentsOfFile: "\(pre)-\(name).shape", encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Int($0)! }
+        let x = try Data(contentsOf: URL(fileURLWithPath: "\(pre)-\(name).f32")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let l = try Data(contentsOf: URL(fileURLWithPath: "\(pre)-\(name).labels")).withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+        return (x, shape[0], shape[1], l)
+    }
+    let tr = try readSplit("train"), te = try readSplit("test")
+    let k = argInt("k", 10), proj = argInt("projection", 50)
+    let start = Date()
+    let km = try KMeans.fit(tr.x, count: tr.m, dimension: tr.d, k: k,
+                            options: KMeans.Options(restarts: argInt("restarts", 100), seed: UInt64(argInt("seed", 1)),
+                                                    projection: proj > 0 ? proj : nil))
+    let secs = Date().timeIntervalSince(start)
+    let a = km.assign(te.x, count: te.m).cluster
+    let t = ClusterMetrics.compactContingency(assignments: a, labels: te.labels, clusters: k).table
+    print(String(format: "inertia %.6g  test hungarian %.4f  purity %.4f  nmi %.4f  iterations %d  %.1f s",
+                 km.inertia, ClusterMetrics.hungarianAccuracy(t), ClusterMetrics.purity(t), ClusterMetrics.nmi(t), km.iterations, secs))
 case "gemm", "layers":
     break
 default:

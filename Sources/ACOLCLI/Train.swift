@@ -77,6 +77,9 @@ struct Train: ParsableCommand {
     @Option(help: "Unsupervised mode: k-means++ restarts (the lowest inertia is kept).")
     var kmeansRestarts: Int = Recipe.unsupervisedRestarts
 
+    @Option(help: "Unsupervised mode: principal directions of F the k-means restarts run in (the best 3 are then refined on the full F); 0: every restart on the full F (slow).")
+    var kmeansProjection: Int = Recipe.unsupervisedProjection ?? 0
+
     @Option(help: "Semi-supervised mode: labelled training examples in all, N / classes per class (e.g. 100). Defaults: c_a 3, SGD, batches of 112 unlabelled + 16 labelled.")
     var labelled: Int?
 
@@ -181,6 +184,7 @@ struct Train: ParsableCommand {
         try OptionCheck.range("--filters", filters, 1...4_096)
         try OptionCheck.range("--clusters", clusters, 1...ACOLLimits.maxNodes)
         try OptionCheck.range("--kmeans-restarts", kmeansRestarts, 1...1_000)
+        try OptionCheck.range("--kmeans-projection", kmeansProjection, 0...4_096)
         try OptionCheck.range("--labelled", labelled, 1...Int(Int32.max))
         try OptionCheck.range("--pretrain-steps", pretrainSteps, 0...10_000_000)
         try OptionCheck.range("--labelled-per-batch", labelledPerBatch, 1...65_536)
@@ -300,7 +304,7 @@ struct Train: ParsableCommand {
             let transforms = PseudoTransform.standard(height: d.height, width: d.width)
             let named = prepared.fineNames.count
             pseudo = PseudoParentConfig(transforms: transforms, clusters: clusters ?? (named > 0 ? named : Recipe.unsupervisedClusters),
-                                        restarts: kmeansRestarts)
+                                        restarts: kmeansRestarts, projection: kmeansProjection > 0 ? kmeansProjection : nil)
             parentNames = transforms.map(\.name)
             counts = try (k ?? ClusterCounts(defaults.k ?? 20)).resolve(parentNames: parentNames)
         } else if let labelled {
@@ -350,7 +354,7 @@ struct Train: ParsableCommand {
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
                          + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
-            if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
+            if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), \(semi.pretrainSteps) pretraining steps, then \(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }
         if let semi {

@@ -383,8 +383,8 @@ public enum ModelFile {
 
         if let u = settings?.pseudoParents {
             guard u.transforms.count == head.parents, u.transforms.allSatisfy({ (0...3).contains($0.quarterTurns) }),
-                  (1...ACOLLimits.maxNodes).contains(u.clusters), u.restarts >= 1 else {
-                throw bad("/training attribute 'unsupervised'", "expected \(head.parents) transforms (n_p) of 0-3 quarter turns, 1...\(ACOLLimits.maxNodes) clusters and at least one restart, found \(u.transforms.count) transforms, \(u.clusters) clusters, \(u.restarts) restarts")
+                  (1...ACOLLimits.maxNodes).contains(u.clusters), u.restarts >= 1, (u.projection ?? 1) >= 1 else {
+                throw bad("/training attribute 'unsupervised'", "expected \(head.parents) transforms (n_p) of 0-3 quarter turns, 1...\(ACOLLimits.maxNodes) clusters at least one restart and a projection of at least 1 (or none), found \(u.transforms.count) transforms, \(u.clusters) clusters, \(u.restarts) restarts, projection \(u.projection.map(String.init) ?? "none")")
             }
         }
         if let semi = settings?.semiSupervised, semi.classes.count != head.nodes || head.parents != 1 {

@@ -96,6 +96,16 @@ extension HDF5Tests {
                 try closing(f.openGroup("training")) { try $0.setAttribute("unsupervised", string: #"{"transforms":[{"quarterTurns":9,"flip":false},{"quarterTurns":0,"flip":true}],"clusters":4,"restarts":1}"#) }
             }
             #expect(hdf5Message { _ = try ModelFile.load(transforms) }.contains("expected 2 transforms (n_p) of 0-3 quarter turns"))
+            let projection = try crafted("projection.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("unsupervised", string: #"{"transforms":[{"quarterTurns":0,"flip":false},{"quarterTurns":2,"flip":false}],"clusters":4,"restarts":1,"projection":0}"#) }
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(projection) }.contains("projection 0"))
+            // Files written before the projection existed have none: their restarts ran on the full F.
+            let old = try crafted("old.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("unsupervised", string: #"{"transforms":[{"quarterTurns":0,"flip":false},{"quarterTurns":2,"flip":false}],"clusters":4,"restarts":4}"#) }
+            }
+            let back = try ModelFile.load(old)
+            #expect(back.settings?.pseudoParents?.restarts == 4 && back.settings?.pseudoParents?.projection == nil)
             #expect(dir.openObjects().isEmpty)
         }
     }

@@ -20,8 +20,19 @@ public struct KMeans: Sendable {
         /// Stop when no assignment changes, or the inertia improves by less than this fraction.
         public var tolerance: Double
         public var seed: UInt64
-        public init(restarts: Int = 4, maxIterations: Int = 100, tolerance: Double = 1e-6, seed: UInt64 = 1) {
+        /// When set and below the points' dimension: the restarts run on the points' coordinates
+        /// in their top `projection` principal directions (`PrincipalSubspace`), where each costs
+        /// projection / d of a full one; the `refine` runs of lowest inertia there are then
+        /// continued with Lloyd's iterations on the full points (from the means of their
+        /// clusters), and the one of lowest full inertia is kept. nil: every restart on the
+        /// full points.
+        public var projection: Int?
+        /// Projected runs refined on the full points (with `projection`).
+        public var refine: Int
+        public init(restarts: Int = 4, maxIterations: Int = 100, tolerance: Double = 1e-6, seed: UInt64 = 1,
+                    projection: Int? = nil, refine: Int = 3) {
             self.restarts = restarts; self.maxIterations = maxIterations; self.tolerance = tolerance; self.seed = seed
+            self.projection = projection; self.refine = refine
         }
     }
 
@@ -36,6 +47,9 @@ public struct KMeans: Sendable {
         guard m > 0, d > 0, k >= 1, points.count == m * d else {
             throw ACOLError.invalidData("k-means: expected m > 0 points of dimension d > 0 and k >= 1, found m = \(m), d = \(d), k = \(k), \(points.count) values")
         }
+        if let r = options.projection, r >= 1, r < d, r <= m {
+            return try fitProjected(points, count: m, dimension: d, k: k, rank: r, options: options)
+        }
         var rng = SeededGenerator(seed: options.seed &+ 0xC105)
         var best: KMeans?
         for _ in 0..<max(1, options.restarts) {
@@ -44,6 +58,60 @@ public struct KMeans: Sendable {
             if best == nil || run.inertia < best!.inertia { best = run }
         }
         return best!
+    }
+
+    /// `fit` with `options.projection = r`: restarts on the projected points, the best
+    /// `options.refine` of them refined on the full points.
+    static func fitProjected(_ points: [Float], count m: Int, dimension d: Int, k: Int, rank r: Int,
+                             options: Options) throws -> KMeans {
+        let subspace = try PrincipalSubspace.fit(points, count: m, dimension: d, rank: r, seed: options.seed)
+        let p = subspace.project(points, count: m)
+        var rng = SeededGenerator(seed: options.seed &+ 0xC105)
+        var runs: [KMeans] = []
+        for _ in 0..<max(1, options.restarts) {
+            let start = plusPlus(p, m: m, d: r, k: k, rng: &rng)
+            runs.append(lloyd(p, m: m, d: r, k: k, start: start, options: options))
+        }
+        // Lowest projected inertia first; ties keep the earlier restart (stable sort).
+        let kept = runs.enumerated().sorted { ($0.element.inertia, $0.offset) < ($1.element.inertia, $1.offset) }
+                       .prefix(max(1, options.refine)).map(\.element)
+        var best: KMeans?
+        for run in kept {
+            let (a, _, _) = nearest(p, m: m, d: r, centroids: run.centroids, k: k)
+            let start = means(points, m: m, d: d, k: k, assignment: a, fallback: run.centroids, subspace: subspace)
+            let full = lloyd(points, m: m, d: d, k: k, start: start, options: options)
+            if best == nil || full.inertia < best!.inertia { best = full }
+        }
+        return best!
+    }
+
+    /// The mean [k, d] of the points of each cluster; a cluster without points takes its
+    /// projected centroid mapped back (mean + c Q).
+    static func means(_ x: [Float], m: Int, d: Int, k: Int, assignment a: [Int], fallback: [Float],
+                      subspace: PrincipalSubspace) -> [Float] {
+        var sums = [Double](repeating: 0, count: k * d)
+        var counts = [Int](repeating: 0, count: k)
+        x.withUnsafeBufferPointer { p in
+            for i in 0..<m {
+                let j = a[i]
+                counts[j] += 1
+                for t in 0..<d { sums[j * d + t] += Double(p[i * d + t]) }
+            }
+        }
+        var c = [Float](repeating: 0, count: k * d)
+        let r = subspace.rank
+        for j in 0..<k {
+            if counts[j] > 0 {
+                for t in 0..<d { c[j * d + t] = Float(sums[j * d + t] / Double(counts[j])) }
+            } else {
+                for t in 0..<d {
+                    var v = subspace.mean[t]
+                    for i in 0..<r { v += fallback[j * r + i] * subspace.basis[i * d + t] }
+                    c[j * d + t] = v
+                }
+            }
+        }
+        return c
     }
 
     /// Lloyd's iterations from given centroids (exposed for tests against a reference).

@@ -62,12 +62,17 @@ public struct PseudoParentConfig: Codable, Equatable, Sendable {
     /// Clusters of the final k-means on F.
     public var clusters: Int
     /// k-means++ restarts (the lowest inertia is kept: an unsupervised criterion). On F of MNIST,
-    /// restarts of clearly different inertia ranked as their accuracy (0.78 to 0.90), so the
-    /// default is 10; near-equal inertias can still differ in accuracy (docs/training.md).
+    /// restarts of clearly different inertia ranked as their accuracy, and the run of lowest
+    /// inertia came up in about 1 of 8 restarts (docs/training.md), hence many cheap restarts.
     public var restarts: Int
+    /// The restarts run on F projected onto its top `projection` principal directions, the best
+    /// three are refined on the full F (`KMeans.Options.projection`); nil: on the full F (the
+    /// files written before 2026-12-03, whose restarts were all on the full F).
+    public var projection: Int?
 
-    public init(transforms: [PseudoTransform], clusters: Int, restarts: Int = Recipe.unsupervisedRestarts) {
-        self.transforms = transforms; self.clusters = clusters; self.restarts = restarts
+    public init(transforms: [PseudoTransform], clusters: Int, restarts: Int = Recipe.unsupervisedRestarts,
+                projection: Int? = Recipe.unsupervisedProjection) {
+        self.transforms = transforms; self.clusters = clusters; self.restarts = restarts; self.projection = projection
     }
 
     /// x [m, h, w, c] with row i transformed by `transforms[labels[i]]`.
@@ -98,5 +103,8 @@ public struct PseudoParentConfig: Codable, Equatable, Sendable {
         }
         guard clusters >= 1 else { throw ACOLError.invalidSettings("unsupervised mode: expected at least 1 k-means cluster, found \(clusters)") }
         guard restarts >= 1 else { throw ACOLError.invalidSettings("unsupervised mode: expected at least 1 k-means restart, found \(restarts)") }
+        if let projection, projection < 1 {
+            throw ACOLError.invalidSettings("unsupervised mode: expected a k-means projection of at least 1 dimension (or none), found \(projection)")
+        }
     }
 }

@@ -287,7 +287,8 @@ public final class Trainer {
         }
         let f = model.features(set)
         return try KMeans.fit(f.data, count: f.rows, dimension: f.columns, k: min(pseudo.clusters, f.rows),
-                              options: KMeans.Options(restarts: restarts ?? pseudo.restarts, seed: config.seed))
+                              options: KMeans.Options(restarts: restarts ?? pseudo.restarts, seed: config.seed,
+                                                      projection: pseudo.projection))
     }
 
     /// Trains for `config.epochs` epochs, scoring `test` after each when given, and records the
