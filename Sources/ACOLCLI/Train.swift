@@ -37,9 +37,11 @@ struct Train: ParsableCommand {
         Unsupervised (no labels used): each image gets one of 8 pseudo-parents per batch (rotations \
         by 0/90/180/270 degrees, with and without a mirror; 4 on non-square images), k duplicates \
         per pseudo-parent (default 20), per-parent GAR; then k-means on F of the untransformed \
-        training images gives --clusters clusters, stored in the model; eval and run assign the \
-        nearest centroid:
+        training images gives --clusters clusters (the lowest-inertia of --kmeans-restarts \
+        restarts, run in F's top --kmeans-projection principal directions and refined on the \
+        full F), stored in the model; eval and run assign the nearest centroid:
           acol train mnist.h5 -o model.h5 --unsupervised --clusters 10
+          acol train mnist.h5 -o model.h5 --unsupervised --kmeans-restarts 300
 
         Semi-supervised (one parent, one node per fine class): N labelled training examples \
         (N / classes per class, the rest unlabelled) pretrain the network, then GAR trains on \
@@ -74,11 +76,11 @@ struct Train: ParsableCommand {
     @Option(help: "Unsupervised mode: clusters of the final k-means (default: the number of fine classes the data set names, else 10).")
     var clusters: Int?
 
-    @Option(help: "Unsupervised mode: k-means++ restarts (the lowest inertia is kept).")
-    var kmeansRestarts: Int = Recipe.unsupervisedRestarts
+    @Option(help: "Unsupervised mode: k-means++ restarts (the lowest inertia is kept; default \(Recipe.unsupervisedRestarts)).")
+    var kmeansRestarts: Int?
 
-    @Option(help: "Unsupervised mode: principal directions of F the k-means restarts run in (the best 3 are then refined on the full F); 0: every restart on the full F (slow).")
-    var kmeansProjection: Int = Recipe.unsupervisedProjection ?? 0
+    @Option(help: "Unsupervised mode: principal directions of F the k-means restarts run in (the best 3 are then refined on the full F; default \(Recipe.unsupervisedProjection ?? 0)); 0: every restart on the full F (slow).")
+    var kmeansProjection: Int?
 
     @Option(help: "Semi-supervised mode: labelled training examples in all, N / classes per class (e.g. 100). Defaults: c_a 3, SGD, batches of 112 unlabelled + 16 labelled.")
     var labelled: Int?
@@ -207,8 +209,9 @@ struct Train: ParsableCommand {
         if labelled != nil && k != nil {
             throw ValidationError("-k does not apply with --labelled: the semi-supervised head has one node per class")
         }
-        if clusters != nil && !unsupervised {
-            throw ValidationError("--clusters applies to the unsupervised mode only (add --unsupervised)")
+        for (name, given) in [("--clusters", clusters != nil), ("--kmeans-restarts", kmeansRestarts != nil),
+                              ("--kmeans-projection", kmeansProjection != nil)] where given && !unsupervised {
+            throw ValidationError("\(name) applies to the unsupervised mode only (add --unsupervised)")
         }
         if (unsupervised || labelled != nil) && parents != nil {
             throw ValidationError("--parents does not apply with \(unsupervised ? "--unsupervised" : "--labelled"): that mode makes its own parents")
@@ -304,7 +307,8 @@ struct Train: ParsableCommand {
             let transforms = PseudoTransform.standard(height: d.height, width: d.width)
             let named = prepared.fineNames.count
             pseudo = PseudoParentConfig(transforms: transforms, clusters: clusters ?? (named > 0 ? named : Recipe.unsupervisedClusters),
-                                        restarts: kmeansRestarts, projection: kmeansProjection > 0 ? kmeansProjection : nil)
+                                        restarts: kmeansRestarts ?? Recipe.unsupervisedRestarts,
+                                        projection: kmeansProjection.map { $0 > 0 ? $0 : nil } ?? Recipe.unsupervisedProjection)
             parentNames = transforms.map(\.name)
             counts = try (k ?? ClusterCounts(defaults.k ?? 20)).resolve(parentNames: parentNames)
         } else if let labelled {

@@ -240,9 +240,13 @@ struct ParseTests {
         let o = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--ca", "0.5", "--optimizer", "sgd", "--consistency", "1"])
         #expect(o.garConfig.cA == 0.5 && o.garConfig.scope == .perParent && o.optimizerConfig.kind == .sgd)
         #expect(o.consistencyConfig?.weight == 1)
+        let km = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--kmeans-projection", "0", "--kmeans-restarts", "7"])
+        #expect(km.kmeansProjection == 0 && km.kmeansRestarts == 7)
         for bad in [["--unsupervised", "--labelled", "10"], ["--labelled", "10", "-k", "5"], ["--clusters", "10"],
                     ["--unsupervised", "--parents", "0-4,5-9"], ["--unsupervised", "--recipe", "paper"],
-                    ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"]] {
+                    ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"],
+                    ["--kmeans-restarts", "5"], ["--kmeans-projection", "20"], ["--unsupervised", "--kmeans-projection", "-1"],
+                    ["--unsupervised", "--kmeans-restarts", "0"]] {
             #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
         }
     }
