@@ -89,15 +89,7 @@ public struct KMeans: Sendable {
     /// projected centroid mapped back (mean + c Q).
     static func means(_ x: [Float], m: Int, d: Int, k: Int, assignment a: [Int], fallback: [Float],
                       subspace: PrincipalSubspace) -> [Float] {
-        var sums = [Double](repeating: 0, count: k * d)
-        var counts = [Int](repeating: 0, count: k)
-        x.withUnsafeBufferPointer { p in
-            for i in 0..<m {
-                let j = a[i]
-                counts[j] += 1
-                for t in 0..<d { sums[j * d + t] += Double(p[i * d + t]) }
-            }
-        }
+        let (sums, counts) = clusterSums(x, m: m, d: d, k: k, assignment: a)
         var c = [Float](repeating: 0, count: k * d)
         let r = subspace.rank
         for j in 0..<k {
@@ -114,6 +106,20 @@ public struct KMeans: Sendable {
         return c
     }
 
+    /// Per cluster: the sum [k, d] (in Double) of the points [m, d] assigned to it, and their count.
+    static func clusterSums(_ x: [Float], m: Int, d: Int, k: Int, assignment a: [Int]) -> (sums: [Double], counts: [Int]) {
+        var sums = [Double](repeating: 0, count: k * d)
+        var counts = [Int](repeating: 0, count: k)
+        x.withUnsafeBufferPointer { p in
+            for i in 0..<m {
+                let j = a[i]
+                counts[j] += 1
+                for t in 0..<d { sums[j * d + t] += Double(p[i * d + t]) }
+            }
+        }
+        return (sums, counts)
+    }
+
     /// Lloyd's iterations from given centroids (exposed for tests against a reference).
     public static func lloyd(_ points: [Float], m: Int, d: Int, k: Int, start: [Float], options: Options = Options()) -> KMeans {
         var c = start
@@ -127,15 +133,7 @@ public struct KMeans: Sendable {
             let newInertia = dist.reduce(0) { $0 + Double($1) }
             assign = a
             // Update: the mean of each cluster; an empty cluster takes the point farthest from its centroid.
-            var sums = [Double](repeating: 0, count: k * d)
-            var counts = [Int](repeating: 0, count: k)
-            points.withUnsafeBufferPointer { p in
-                for i in 0..<m {
-                    let j = a[i]
-                    counts[j] += 1
-                    for t in 0..<d { sums[j * d + t] += Double(p[i * d + t]) }
-                }
-            }
+            let (sums, counts) = clusterSums(points, m: m, d: d, k: k, assignment: a)
             var taken = Set<Int>()
             for j in 0..<k {
                 if counts[j] > 0 {
