@@ -84,7 +84,7 @@ let package = Package(
                     dependencies: ["ACOL", "ACOLONNX", "ACOLDatasets",
                                    .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "ACOLCLITests", dependencies: ["ACOLCLI", "acol"],
+        .testTarget(name: "ACOLCLITests", dependencies: ["ACOLCLI", "acol"], exclude: ["Snapshots"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
