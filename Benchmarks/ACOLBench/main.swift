@@ -163,40 +163,80 @@ case "train":
     print(String(format: "total %.0f s", Date().timeIntervalSince(start)))
     for c in model.clusters { print("node \(c.node) parent \(c.parent) dup \(c.duplicate) size \(c.count) label \(c.fineLabel ?? -1) share \(String(format: "%.3f", c.share))") }
 case "features":
-    let m = try ModelFile.load(arg("model", "m.h5"))
-    for name in ["train", "test"] {
-        let (set, _) = try DatasetLoader.split(name, of: arg("data", "d.h5"), for: m)
-        let f = m.features(set)
-        let out = arg("out", "features")
-        try f.data.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(out)-\(name).f32")) }
-        let labels = (set.fineLabels ?? []).map { Int32($0) }
-        try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(out)-\(name).labels")) }
-        try "\(f.rows) \(f.columns)\n".write(toFile: "\(out)-\(name).shape", atomically: true, encoding: .utf8)
-        print("\(name): \(f.rows) x \(f.columns)")
-    }
+    exitOnError { try writeFeatures(model: arg("model", "m.h5"), data: arg("data", "d.h5"), prefix: arg("out", "features")) }
 case "kmeans":
-    func readSplit(_ name: String) throws -> (x: [Float], m: Int, d: Int, labels: [Int32]) {
+    exitOnError {
         let pre = arg("features", "features")
-        let shape = try String(contentsOfFile: "\(pre)-\(name).shape", encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Int($0)! }
-        let x = try Data(contentsOf: URL(fileURLWithPath: "\(pre)-\(name).f32")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        let l = try Data(contentsOf: URL(fileURLWithPath: "\(pre)-\(name).labels")).withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
-        return (x, shape[0], shape[1], l)
+        let tr = try readFeatures(pre, split: "train"), te = try readFeatures(pre, split: "test")
+        let k = argInt("k", 10), proj = argInt("projection", 50)
+        let start = Date()
+        let km = try KMeans.fit(tr.x, count: tr.m, dimension: tr.d, k: k,
+                                options: KMeans.Options(restarts: argInt("restarts", 100), seed: UInt64(argInt("seed", 1)),
+                                                        projection: proj > 0 ? proj : nil))
+        let secs = Date().timeIntervalSince(start)
+        guard te.d == tr.d else { throw BenchError("\(pre)-test: \(te.d) columns, the training split has \(tr.d)") }
+        let a = km.assign(te.x, count: te.m).cluster
+        let t = ClusterMetrics.compactContingency(assignments: a, labels: te.labels, clusters: k).table
+        print(String(format: "inertia %.6g  test hungarian %.4f  purity %.4f  nmi %.4f  iterations %d  %.1f s",
+                     km.inertia, ClusterMetrics.hungarianAccuracy(t), ClusterMetrics.purity(t), ClusterMetrics.nmi(t), km.iterations, secs))
     }
-    let tr = try readSplit("train"), te = try readSplit("test")
-    let k = argInt("k", 10), proj = argInt("projection", 50)
-    let start = Date()
-    let km = try KMeans.fit(tr.x, count: tr.m, dimension: tr.d, k: k,
-                            options: KMeans.Options(restarts: argInt("restarts", 100), seed: UInt64(argInt("seed", 1)),
-                                                    projection: proj > 0 ? proj : nil))
-    let secs = Date().timeIntervalSince(start)
-    let a = km.assign(te.x, count: te.m).cluster
-    let t = ClusterMetrics.compactContingency(assignments: a, labels: te.labels, clusters: k).table
-    print(String(format: "inertia %.6g  test hungarian %.4f  purity %.4f  nmi %.4f  iterations %d  %.1f s",
-                 km.inertia, ClusterMetrics.hungarianAccuracy(t), ClusterMetrics.purity(t), ClusterMetrics.nmi(t), km.iterations, secs))
 case "gemm", "layers":
     break
 default:
     print("usage: acol-bench speed|train|gemm|layers key=value...")
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs `body`; an error is printed as one line and the process exits with status 1.
+func exitOnError(_ body: () throws -> Void) {
+    do { try body() } catch {
+        FileHandle.standardError.write(Data("acol-bench: \((error as? LocalizedError)?.errorDescription ?? "\(error)")\n".utf8))
+        exit(1)
+    }
+}
+
+/// `acol-bench features`: F of both splits as PREFIX-SPLIT.f32 / .labels / .shape, each written
+/// through OutputFile (a temporary renamed at the end; an input is never overwritten).
+func writeFeatures(model: String, data: String, prefix: String) throws {
+    let m = try ModelFile.load(model)
+    for name in ["train", "test"] {
+        let (set, _) = try DatasetLoader.split(name, of: data, for: m)
+        let f = m.features(set)
+        let labels = (set.fineLabels ?? []).map { Int32($0) }
+        func save(_ ext: String, _ write: (OutputFile) throws -> Void) throws {
+            let out = try OutputFile("\(prefix)-\(name).\(ext)", inputs: [model, data])
+            do { try write(out); try out.commit() } catch { out.abort(); throw error }
+        }
+        try save("f32") { out in try f.data.withUnsafeBytes { try out.write($0) } }
+        try save("labels") { out in try labels.withUnsafeBytes { try out.write($0) } }
+        try save("shape") { out in try out.write("\(f.rows) \(f.columns)\n") }
+        print("\(name): \(f.rows) x \(f.columns)")
+    }
+}
+
+/// Reads what `writeFeatures` wrote, checking the sizes against the .shape file.
+func readFeatures(_ prefix: String, split: String) throws -> (x: [Float], m: Int, d: Int, labels: [Int32]) {
+    let base = "\(prefix)-\(split)"
+    guard let shapeText = try? String(contentsOfFile: base + ".shape", encoding: .utf8) else {
+        throw BenchError("\(base).shape: cannot read it (write it with acol-bench features)")
+    }
+    let shape = shapeText.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
+    guard shape.count == 2, shape[0] > 0, shape[1] > 0, shape[0] <= Int(Int32.max), shape[1] <= 1 << 20 else {
+        throw BenchError("\(base).shape: expected 'rows columns' (positive), found '\(shapeText.prefix(40))'")
+    }
+    guard let xd = FileManager.default.contents(atPath: base + ".f32"), xd.count == shape[0] * shape[1] * 4 else {
+        throw BenchError("\(base).f32: expected \(shape[0]) x \(shape[1]) float32 values, the file is missing or of another size")
+    }
+    guard let ld = FileManager.default.contents(atPath: base + ".labels"), ld.count == shape[0] * 4 else {
+        throw BenchError("\(base).labels: expected \(shape[0]) int32 labels, the file is missing or of another size")
+    }
+    let x = xd.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    let l = ld.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+    return (x, shape[0], shape[1], l)
 }
 
 /// Per-layer forward/backward times (ms, median of `steps`) for a preset; used to find hot spots.

@@ -36,22 +36,13 @@ public struct PrincipalSubspace: Sendable {
             q[i] = Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
         }
         orthonormalizeRows(&q, rows: r, columns: d)
-        var v = [Float](repeating: 0, count: m * r)       // V = Xc Q^T [m, r]
-        var meanQ = [Float](repeating: 0, count: r)        // mean . q_i
         var colSum = [Float](repeating: 0, count: r)        // sum over points of V
         for _ in 0..<max(1, iterations) {
-            // V = X Q^T - 1 (mean Q^T)
-            points.withUnsafeBufferPointer { xp in
-                q.withUnsafeBufferPointer { qp in
-                    v.withUnsafeMutableBufferPointer { vp in
-                        parallelGemm(transB: true, m: m, n: r, k: d, a: xp.baseAddress!, lda: d,
-                                     b: qp.baseAddress!, ldb: d, c: vp.baseAddress!, ldc: r)
-                    }
-                }
+            // V = Xc Q^T [m, r]: the points' coordinates in the current basis.
+            let v = PrincipalSubspace(basis: q, mean: mean, rank: r, dimension: d).project(points, count: m)
+            v.withUnsafeBufferPointer { vp in
+                colSum.withUnsafeMutableBufferPointer { columnSums(vp.baseAddress!, rows: m, n: r, into: $0.baseAddress!) }
             }
-            for i in 0..<r { var s: Float = 0; for t in 0..<d { s += mean[t] * q[i * d + t] }; meanQ[i] = s }
-            for i in 0..<r { colSum[i] = 0 }
-            for a in 0..<m { for i in 0..<r { v[a * r + i] -= meanQ[i]; colSum[i] += v[a * r + i] } }
             // Q = V^T Xc = V^T X - (1^T V)^T mean  [r, d]
             v.withUnsafeBufferPointer { vp in
                 points.withUnsafeBufferPointer { xp in
