@@ -286,6 +286,10 @@ struct Train: ParsableCommand {
         let otherOutputs = log.map { [$0] } ?? []
         try OutputFile.check(output, inputs: [data], otherOutputs: otherOutputs)
         let logFile = isRoot ? try log.map { try OutputFile($0, inputs: [data], otherOutputs: [output]) } : nil
+        // An empty temporary file of the model held for the whole run: a second training to the
+        // same output refuses to start instead of racing this one (the save writes its own).
+        let reservation = isRoot ? try OutputFile(output, inputs: [data], otherOutputs: otherOutputs, keepOpen: false) : nil
+        defer { reservation?.abort() }
         if !quiet { Console.note("reading \(data)") }
         let defaults = self.defaults
         let ownParents = unsupervised || labelled != nil
@@ -366,7 +370,14 @@ struct Train: ParsableCommand {
             let pre = ProgressBar("pretraining", enabled: !quiet && Console.stderrIsTerminal)
             try trainer.pretrain(trainSet) { d, t in pre.update(d, t) }
             pre.finish()
-            if !quiet { Console.note(String(format: "pretrained on %d labelled examples: %d steps, %.1f s", semi.labelled, semi.pretrainSteps, Date().timeIntervalSince(t0))) }
+            if !quiet {
+                var line = String(format: "pretrained on %d labelled examples: %d steps, %.1f s", semi.labelled, semi.pretrainSteps, Date().timeIntervalSince(t0))
+                if let testSet, let fine = testSet.fineLabels,
+                   let acc = Evaluator.classAccuracy(assignments: Evaluator.evaluate(model, on: testSet).assignments, fine: fine, classes: semi.classes) {
+                    line += String(format: "; test accuracy (node = class) %.4f", acc)
+                }
+                Console.note(line)
+            }
         }
         var logError: Error?
         var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)

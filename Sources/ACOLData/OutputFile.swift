@@ -16,7 +16,11 @@ import Glibc
 /// The temporary file is removed on `abort()`, on deinit without `commit()`, on SIGINT, SIGTERM,
 /// SIGHUP and on crashes (see `TemporaryFiles`). A temporary file left by a killed process
 /// (SIGKILL) keeps the recognisable name and is removed by the next output to the same target
-/// once its process is gone.
+/// once its process is gone (or its process id belongs to a program that is not acol's).
+///
+/// Also refused: a target another acol process is writing now (a temporary file of that
+/// target whose process, not this one, is alive): two runs with the same output would each
+/// spend their work and the last to finish would silently win.
 public final class OutputFile {
     /// The target as given (for messages).
     public let path: String
@@ -37,7 +41,9 @@ public final class OutputFile {
         finalPath = try OutputFile.check(path, inputs: inputs, otherOutputs: otherOutputs)
         let dir = (finalPath as NSString).deletingLastPathComponent
         let base = (finalPath as NSString).lastPathComponent
-        OutputFile.removeStale(dir: dir.isEmpty ? "." : dir, base: base)
+        if let other = OutputFile.removeStale(dir: dir.isEmpty ? "." : dir, base: base) {
+            throw DataError.badOutput(path: path, reason: "another acol process (PID \(other.pid)) is writing it now (its temporary file: \(other.file)); wait for it to finish or stop it, or choose another output")
+        }
         let name = ".\(base)\(OutputFile.temporaryMarker)\(getpid())-\(String(format: "%08x", UInt32.random(in: 0...UInt32.max)))"
         temporaryPath = dir.isEmpty ? name : dir + "/" + name
         slot = TemporaryFiles.register(temporaryPath)
@@ -146,15 +152,36 @@ public final class OutputFile {
         return target
     }
 
-    /// Removes `.BASE.acol-tmp-PID-*` files in `dir` whose process no longer exists.
-    static func removeStale(dir: String, base: String) {
+    /// Removes `.BASE.acol-tmp-PID-*` files in `dir` whose process no longer exists (or is not
+    /// an acol program: its id was reused). Returns one whose process is another live acol
+    /// program, which is writing the same target now (nil: none).
+    @discardableResult
+    static func removeStale(dir: String, base: String) -> (pid: Int32, file: String)? {
         let prefix = "." + base + temporaryMarker
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for n in names where n.hasPrefix(prefix) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+        var live: (pid: Int32, file: String)?
+        for n in names.sorted() where n.hasPrefix(prefix) {
             let rest = n.dropFirst(prefix.count)
             guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + n) }
+            let file = dir == "." ? n : dir + "/" + n
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                unlink(file)
+            } else if pid != getpid() {
+                if isAcolProcess(pid) { live = live ?? (pid, file) } else { unlink(file) }
+            }
         }
+        return live
+    }
+
+    /// Whether process `pid` runs an acol program (its command's name contains "acol", as acol,
+    /// acol-bench, acol-mpi and the test runner do). Unknown (no /proc): assumed so.
+    static func isAcolProcess(_ pid: Int32) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
+            return !FileManager.default.fileExists(atPath: "/proc/self/cmdline")
+        }
+        let first = data.prefix { $0 != 0 }
+        let name = ((String(decoding: first, as: UTF8.self)) as NSString).lastPathComponent.lowercased()
+        return name.contains("acol")
     }
 }
 

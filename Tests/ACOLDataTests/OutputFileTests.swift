@@ -110,6 +110,38 @@ final class TempDir {
         #expect(FileManager.default.fileExists(atPath: mine))
     }
 
+    /// A temporary file of the same target held by another live acol process: refused with the
+    /// target, the process and its file named, and that file left alone. One whose process id
+    /// now belongs to a program that is not acol's is stale: removed, and the output proceeds.
+    @Test func anotherLiveWriterIsRefused() throws {
+        let d = TempDir()
+        func spawn(_ argv0: String) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", "exec -a \(argv0) sleep 20"]
+            try p.run()
+            // Wait until the exec has happened (the command line shows the new name).
+            for _ in 0..<200 where !(FileManager.default.contents(atPath: "/proc/\(p.processIdentifier)/cmdline")
+                .map { String(decoding: $0, as: UTF8.self).hasPrefix(argv0) } ?? true) { usleep(10_000) }
+            return p
+        }
+        let writer = try spawn("acol-writer")
+        defer { kill(writer.processIdentifier, SIGKILL); writer.waitUntilExit() }
+        let theirs = d.write(".out.txt\(OutputFile.temporaryMarker)\(writer.processIdentifier)-0000abcd", "")
+        let e = #expect(throws: DataError.self) { _ = try OutputFile(d.file("out.txt")) }
+        let text = e?.localizedDescription ?? ""
+        #expect(text.contains("out.txt") && text.contains("\(writer.processIdentifier)") && text.contains("writing"), "\(text)")
+        #expect(FileManager.default.fileExists(atPath: theirs))
+        #expect(!FileManager.default.fileExists(atPath: d.file("out.txt")))
+
+        let other = try spawn("not-ours")
+        defer { kill(other.processIdentifier, SIGKILL); other.waitUntilExit() }
+        let reused = d.write(".other.txt\(OutputFile.temporaryMarker)\(other.processIdentifier)-0000abcd", "")
+        let o = try OutputFile(d.file("other.txt"))
+        try o.commit()
+        #expect(!FileManager.default.fileExists(atPath: reused))
+    }
+
     @Test func aFullDiskIsACleanError() throws {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
         // /dev/full as the folder is impossible; write a symbolic link's worth of data to a

@@ -81,6 +81,17 @@ import ACOLDatasets
         #expect(NodeCrossEntropy.evaluate(z: z, targets: [Int32](repeating: -1, count: m), weight: 1, gradient: true).loss == 0)
     }
 
+    /// Node = class accuracy: node j counts as class classes[j]; a node outside the classes or
+    /// mismatched lengths give nil rather than a wrong figure.
+    @Test func classAccuracy() {
+        let classes: [Int32] = [3, 7, 9]
+        #expect(Evaluator.classAccuracy(assignments: [0, 1, 2, 2], fine: [3, 7, 9, 7], classes: classes) == 0.75)
+        #expect(Evaluator.classAccuracy(assignments: [1, 0], fine: [3, 7], classes: classes) == 0)
+        #expect(Evaluator.classAccuracy(assignments: [0, 3], fine: [3, 7], classes: classes) == nil)
+        #expect(Evaluator.classAccuracy(assignments: [0], fine: [3, 7], classes: classes) == nil)
+        #expect(Evaluator.classAccuracy(assignments: [], fine: [], classes: classes) == nil)
+    }
+
     /// The labelled examples: N spread over the classes (one more for the first N mod C), each of
     /// its class, reproducible; too few examples of a class or N < C refused.
     @Test func labelledChoice() throws {

@@ -45,11 +45,18 @@ public enum Evaluator {
         }
         var ev = score(assignments: assignments, confidences: confidences, set: set, head: head,
                        fineNames: fineNames, parentCorrect: set.coarseLabels == nil || !scoresParents ? nil : correct)
-        if let classes = model.settings?.semiSupervised?.classes, let fine = set.fineLabels, !fine.isEmpty, classes.count == head.nodes {
-            let hits = zip(assignments, fine).filter { classes[$0.0] == $0.1 }.count
-            ev.accuracy = Double(hits) / Double(fine.count)
+        if let classes = model.settings?.semiSupervised?.classes, let fine = set.fineLabels {
+            ev.accuracy = classAccuracy(assignments: assignments, fine: fine, classes: classes)
         }
         return ev
+    }
+
+    /// The share of examples whose node is their class (node j is class `classes[j]`); nil when
+    /// there is no example or a node has no class.
+    public static func classAccuracy(assignments: [Int], fine: [Int32], classes: [Int32]) -> Double? {
+        guard !fine.isEmpty, fine.count == assignments.count, assignments.allSatisfy({ $0 >= 0 && $0 < classes.count }) else { return nil }
+        let hits = zip(assignments, fine).filter { classes[$0.0] == $0.1 }.count
+        return Double(hits) / Double(fine.count)
     }
 
 
