@@ -25,11 +25,15 @@ extension H5ID {
         case H5L_TYPE_EXTERNAL:
             var target = "another file"
             if let value = linkValue(name, size: Int(info.u.val_size)) {
-                var flags: UInt32 = 0
-                var file: UnsafePointer<CChar>?
-                var object: UnsafePointer<CChar>?
-                if H5Lunpack_elink_val(value, value.count, &flags, &file, &object) >= 0 {
-                    target = "'\(file.map { String(cString: $0) } ?? "?")' object '\(object.map { String(cString: $0) } ?? "?")'"
+                // The pointers H5Lunpack_elink_val returns point into `value`: read them while
+                // its storage is pinned (value ends in a 0 that linkValue adds).
+                value.withUnsafeBufferPointer { buf in
+                    var flags: UInt32 = 0
+                    var file: UnsafePointer<CChar>?
+                    var object: UnsafePointer<CChar>?
+                    if H5Lunpack_elink_val(buf.baseAddress, buf.count - 1, &flags, &file, &object) >= 0 {
+                        target = "'\(file.map { String(cString: $0) } ?? "?")' object '\(object.map { String(cString: $0) } ?? "?")'"
+                    }
                 }
             }
             _ = H5Eclear2(acol_h5e_default())

@@ -203,7 +203,12 @@ public enum ModelFile {
                             throw HDF5Error.invalidContent(path: path, object: ds.name,
                                                            problem: "expected shape \(t.shape) (from the architecture), found \(shape)")
                         }
-                        return try ds.readAll(Float.self, exactSize: 4, limit: ACOLLimits.maxParameters).values
+                        let v = try ds.readAll(Float.self, exactSize: 4, limit: ACOLLimits.maxParameters).values
+                        if let i = v.firstIndex(where: { !$0.isFinite }) {
+                            throw HDF5Error.invalidContent(path: path, object: ds.name,
+                                                           problem: "expected finite values, found \(v[i]) at index \(i) (a network with NaN or infinite weights gives meaningless clusters)")
+                        }
+                        return v
                     }
                     tensors.append(NamedTensor(name: t.name, shape: t.shape, values: values))
                 }

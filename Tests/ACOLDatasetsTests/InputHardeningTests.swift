@@ -61,9 +61,11 @@ enum PNGBuild {
         return [0x78, 0x01, 0x01, UInt8(n & 255), UInt8(n >> 8), UInt8(~n & 255), UInt8(~n >> 8)] + raw + be32(b << 16 | a)
     }
     /// An 8-bit image (rows of samples, filter 0) of colour type `colorType`.
-    static func png(width: Int, height: Int, colorType: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil, bitDepth: UInt8 = 8) -> [UInt8] {
+    static func png(width: Int, height: Int, colorType: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil, bitDepth: UInt8 = 8,
+                    extra: [[UInt8]] = []) -> [UInt8] {
         let ihdr = be32(UInt32(width)) + be32(UInt32(height)) + [bitDepth, colorType, 0, 0, 0]
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr)
+        for c in extra { out += c }
         if let palette { out += chunk("PLTE", palette) }
         return out + chunk("IDAT", zlibStored(rows.flatMap { [0] + $0 })) + chunk("IEND", [])
     }
@@ -75,6 +77,32 @@ func makeFIFO(_ path: String) throws {
 }
 
 @Suite struct InputHardeningTests {
+    // MARK: PNG colour-space chunks
+
+    /// A gAMA chunk (or sRGB, cHRM, iCCP) does not change the samples: acol reads the stored
+    /// values, as Pillow does (libpng's simplified API alone turned a stored 50 into 122 with
+    /// gAMA 1.0). Grey and RGB, several chunks at once, and the file itself left unchanged.
+    @Test func colourSpaceChunksDoNotChangeSamples() throws {
+        try withTempDir { dir in
+            let grey: [[UInt8]] = [[50, 200, 128], [0, 255, 7]]
+            let rgb: [[UInt8]] = [[50, 200, 128, 1, 2, 3], [0, 255, 7, 90, 91, 92]]
+            let gamma = { (g: UInt32) in PNGBuild.chunk("gAMA", be32(g)) }
+            let cases: [(String, [UInt8], [UInt8])] = [
+                ("g1", PNGBuild.png(width: 3, height: 2, colorType: 0, rows: grey, extra: [gamma(100_000)]), grey.flatMap { $0 }),
+                ("g2", PNGBuild.png(width: 3, height: 2, colorType: 0, rows: grey, extra: [gamma(55_555), PNGBuild.chunk("cHRM", [UInt8](repeating: 1, count: 32))]), grey.flatMap { $0 }),
+                ("g3", PNGBuild.png(width: 3, height: 2, colorType: 0, rows: grey, extra: [PNGBuild.chunk("sRGB", [0]), gamma(45_455)]), grey.flatMap { $0 }),
+                ("c1", PNGBuild.png(width: 2, height: 2, colorType: 2, rows: rgb, extra: [gamma(200_000)]), rgb.flatMap { $0 }),
+            ]
+            for (name, bytes, expected) in cases {
+                let path = dir + "/\(name).png"
+                try write(bytes, path)
+                let img = try PNGDecoder.decode(path: path)
+                #expect(img.pixels == expected, "\(name)")
+                #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
+            }
+        }
+    }
+
     // MARK: MAT small elements (item 7)
 
     @Test func smallElementsAreReadWhereTheyAreValid() throws {

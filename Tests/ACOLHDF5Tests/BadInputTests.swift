@@ -122,6 +122,19 @@ extension HDF5Tests {
             let e2 = expectHDF5Error { _ = try ModelFile.load(shape) }
             #expect(e2 == .invalidContent(path: shape, object: "/weights/head/dense/kernel", problem: "expected shape [16, 6] (from the architecture), found [16, 5]"))
 
+            // A NaN or infinity among the weights: every prediction would be meaningless (all
+            // in one cluster, confidence NaN), so the file is refused, naming the dataset.
+            for (tag, bad) in [("nan", Float.nan), ("inf", -Float.infinity)] {
+                let weird = try variant("\(tag).h5") { f in
+                    var k = [Float](repeating: 0.1, count: 16 * 6)
+                    k[7] = bad
+                    try f.deleteLink("weights/head/dense/kernel")
+                    try f.writeDataset("weights/head/dense/kernel", k, shape: [16, 6])
+                }
+                let e3 = expectHDF5Error { _ = try ModelFile.load(weird) }
+                #expect(e3 == .invalidContent(path: weird, object: "/weights/head/dense/kernel", problem: "expected finite values, found \(bad) at index 7 (a network with NaN or infinite weights gives meaningless clusters)"))
+            }
+
             let dtype = try variant("dtype.h5") { f in
                 try f.deleteLink("weights/head/dense/bias")
                 try f.writeDataset("weights/head/dense/bias", [Double](repeating: 0, count: 6))

@@ -16,6 +16,16 @@ extension HDF5Tests {
                 try closing(f.openGroup("weights/head/dense")) { try $0.createExternalLink("bias", file: "other.h5", object: "/bias") }
             }
             #expect(hdf5Message { _ = try ModelFile.load(external) }.contains("/weights/head/dense/bias: expected data stored in this file, found an external link to 'other.h5' object '/bias'"))
+            // Long names in the link (an absolute path, as h5py users write): the names are read
+            // while the link's value is alive (once a crash: pointers into a freed buffer).
+            let longFile = dir.file("a-folder-name-long-enough/other-file-with-a-long-name.h5")
+            let long = try craftedModel(dir, "long.h5") { f in
+                try f.deleteLink("weights/head/dense/bias")
+                try closing(f.openGroup("weights/head/dense")) { try $0.createExternalLink("bias", file: longFile, object: "/train/images/of/a/deep/group") }
+            }
+            for _ in 0..<20 {
+                #expect(hdf5Message { _ = try ModelFile.load(long) }.contains("found an external link to '\(longFile)' object '/train/images/of/a/deep/group'"))
+            }
             // A whole group through an external link: refused at the group, before libhdf5 enters it.
             let group = try craftedModel(dir, "group.h5") { f in
                 try f.deleteLink("weights")

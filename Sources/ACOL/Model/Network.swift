@@ -131,6 +131,9 @@ public final class Network {
             guard t.shape == p.shape, t.values.count == p.value.count else {
                 throw ACOLError.shapeMismatch(name: name, expected: p.shape, found: t.shape)
             }
+            if let i = t.values.firstIndex(where: { !$0.isFinite }) {
+                throw ACOLError.invalidData("tensor \(name): expected finite values, found \(t.values[i]) at index \(i)")
+            }
         }
         for (name, p) in mine { p.value = byName[name]!.values }
     }
