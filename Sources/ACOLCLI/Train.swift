@@ -356,6 +356,13 @@ struct Train: ParsableCommand {
         config.datasetFile = (data as NSString).lastPathComponent
         if isRoot { config.datasetSHA256 = try FileDigest.sha256(ofFile: data) }
         let trainer = Trainer(model: model, config: config, dataParallel: dataParallel)
+        // The splits against the model and the mode, before any work; the error names the file.
+        do {
+            try trainer.validate(trainSet, name: "training set")
+            if let testSet { try trainer.validate(testSet, name: "test set") }
+        } catch let e as ACOLError {
+            throw CLIError.file(data, e.localizedDescription)
+        }
         if !quiet {
             let mode = unsupervised ? "unsupervised, " : (semi != nil ? "semi-supervised, " : (recipe == .paper ? "paper recipe, " : ""))
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"

@@ -202,8 +202,10 @@ func checkLength(_ path: String, expected: Int, gzip: Bool, what: String) throws
                                      found: "\(size) bytes")
     }
     if let isize = try gzipTrailerSize(path), isize != UInt32(truncatingIfNeeded: expected) {
+        // The trailer's ISIZE is the last 4 bytes of the file: a file cut short, with bytes
+        // after its gzip data, or of several gzip members ends in something else.
         throw DatasetError.truncated(path: path, expected: "\(expected) bytes after decompression (\(what))",
-                                     found: "a gzip trailer that says \(isize) (file cut short or damaged)")
+                                     found: "a gzip trailer that says \(isize): the file is cut short or damaged, has bytes after its gzip data, or holds several gzip members (concatenated .gz files; acol reads one: recompress with gzip)")
     }
 }
 

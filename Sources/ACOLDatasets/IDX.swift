@@ -62,7 +62,7 @@ struct IDXHeader {
         }
         let total = header.headerBytes + data
         try checkLength(path, expected: total, gzip: gzip,
-                        what: "\(dims[0]) items of \(dims.dropFirst().map(String.init).joined(separator: "x"))")
+                        what: dims.count > 1 ? "\(dims[0]) items of \(dims.dropFirst().map(String.init).joined(separator: "x"))" : "\(dims[0]) one-byte items")
         return header
     }
 }

@@ -20,7 +20,8 @@ public enum PNGFiles {
             if try !InputFile.requireFileOrFolder(p) { out.files.append(p); continue }
             var found: [String] = []
             let before = out.problems.count
-            try walk(p, depth: 0, into: &found, problems: &out.problems)
+            var ancestors: [(dev: UInt64, ino: UInt64)] = []
+            try walk(p, depth: 0, ancestors: &ancestors, into: &found, problems: &out.problems)
             if found.isEmpty && out.problems.count == before {
                 throw DatasetError.emptyFolder(path: p, expected: "PNG files (*.png) in the folder or below")
             }
@@ -32,10 +33,26 @@ public enum PNGFiles {
     /// Folders nest at most this deep below a root (links cannot loop for ever).
     public static let maximumDepth = 64
 
-    private static func walk(_ dir: String, depth: Int, into found: inout [String],
-                             problems: inout [(path: String, problem: String)]) throws {
+    /// `ancestors`: device and inode of each folder from the root down to `dir`'s parent. A
+    /// folder that is one of them (a link back up: a loop) or deeper than `maximumDepth` is
+    /// reported as a problem and not entered; the rest of the walk goes on.
+    private static func walk(_ dir: String, depth: Int, ancestors: inout [(dev: UInt64, ino: UInt64)],
+                             into found: inout [String], problems: inout [(path: String, problem: String)]) throws {
+        var st = stat()
+        if stat(dir, &st) == 0 {
+            let id = (dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
+            if let i = ancestors.firstIndex(where: { $0 == id }) {
+                problems.append((dir, "a link back to a folder above it (\(ancestors.count - i) level\(ancestors.count - i == 1 ? "" : "s") up): a loop, not followed"))
+                return
+            }
+            ancestors.append(id)
+        } else {
+            ancestors.append((dev: 0, ino: 0))
+        }
+        defer { ancestors.removeLast() }
         guard depth <= maximumDepth else {
-            throw DatasetError.unknownLayout(path: dir, expected: "folders nested at most \(maximumDepth) deep", found: "more (a link loop?)")
+            problems.append((dir, "folders nested more than \(maximumDepth) deep: not followed"))
+            return
         }
         guard let d = opendir(dir) else {
             if depth == 0 { throw DatasetError.cannotRead(path: dir, reason: errnoText()) }
@@ -59,7 +76,7 @@ public enum PNGFiles {
         for name in names.sorted() {
             let path = Detect.join(dir, name)
             if InputFile.isFolder(path) {
-                try walk(path, depth: depth + 1, into: &found, problems: &problems)
+                try walk(path, depth: depth + 1, ancestors: &ancestors, into: &found, problems: &problems)
             } else if name.lowercased().hasSuffix(".png") {
                 found.append(path)   // special files and unopenable paths are reported per file by the decoder
             }

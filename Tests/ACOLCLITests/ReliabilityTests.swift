@@ -168,6 +168,7 @@ struct ReliabilityTests {
         let t = try CLI.run(["train", "one.h5", "-o", "m.h5", "--arch", "mlp", "--hidden", "8", "--epochs", "1", "-k", "2"], in: dir.url)
         #expect(t.status == 1)
         #expect(t.stderr.contains("at least 2"), "\(t.stderr)")
+        #expect(t.stderr.contains("one.h5"), "the error names the file: \(t.stderr)")
         #expect(!dir.files.contains("m.h5"))
     }
 

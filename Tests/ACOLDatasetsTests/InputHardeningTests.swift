@@ -349,3 +349,23 @@ func makeFIFO(_ path: String) throws {
         #expect(try ParentSpec.parse("0-999999") == .groups([.init(classes: Array(0...999_999))]))
     }
 }
+
+@Suite struct PNGFolderWalkTests {
+    /// A link back up (a loop) and a folder reached twice along one path are reported as one
+    /// problem each and not entered; the PNGs around them are still found, once each.
+    @Test func linkLoopsAreSkippedNotFatal() throws {
+        try withTempDir { dir in
+            let png = PNGBuild.png(width: 1, height: 1, colorType: 0, rows: [[9]])
+            try FileManager.default.createDirectory(atPath: dir + "/root/a/b", withIntermediateDirectories: true)
+            try write(png, dir + "/root/x.png")
+            try write(png, dir + "/root/a/y.png")
+            try write(png, dir + "/root/a/b/z.png")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/root/a/b/up", withDestinationPath: "../..")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/root/a/self", withDestinationPath: ".")
+            let found = try PNGFiles.find([dir + "/root"])
+            #expect(found.files == [dir + "/root/a/b/z.png", dir + "/root/a/y.png", dir + "/root/x.png"])
+            #expect(found.problems.map(\.path) == [dir + "/root/a/b/up", dir + "/root/a/self"])
+            #expect(found.problems.allSatisfy { $0.problem.contains("loop") })
+        }
+    }
+}
