@@ -165,6 +165,9 @@ struct Train: ParsableCommand {
     @Option(help: "Augmentation: horizontal shear (uniform in +-N).")
     var augShear: Float = 0.2
 
+    @Flag(help: "Augmentation: also mirror left-right, half of the images (for mirror-symmetric classes such as garments or objects, not digits; default: off).")
+    var augFlip = false
+
     @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
     var bnMomentum: Float?
 
@@ -212,6 +215,9 @@ struct Train: ParsableCommand {
         for (name, given) in [("--clusters", clusters != nil), ("--kmeans-restarts", kmeansRestarts != nil),
                               ("--kmeans-projection", kmeansProjection != nil)] where given && !unsupervised {
             throw ValidationError("\(name) applies to the unsupervised mode only (add --unsupervised)")
+        }
+        if unsupervised && augFlip {
+            throw ValidationError("--aug-flip does not apply with --unsupervised: the mirrored images are that mode's pseudo-parents")
         }
         if (unsupervised || labelled != nil) && parents != nil {
             throw ValidationError("--parents does not apply with \(unsupervised ? "--unsupervised" : "--labelled"): that mode makes its own parents")
@@ -262,7 +268,7 @@ struct Train: ParsableCommand {
         return c != 0
             ? ConsistencyConfig(weight: c, marginalWeight: m, views: views.views,
                                 augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
-                                                                 maxScale: augScale, maxShear: augShear))
+                                                                 maxScale: augScale, maxShear: augShear, flip: augFlip))
             : (m != 0 ? ConsistencyConfig(weight: 0, marginalWeight: m, views: .single) : nil)
     }
 

@@ -82,6 +82,38 @@ import Testing
         }
     }
 
+    /// The mirror: with every other parameter 0, each image comes out either unchanged or
+    /// mirrored left-right (exactly), as the sixth draw says; without it the draws are five per
+    /// image as before, and a stored configuration without `flip` reads as off.
+    @Test func augmentationMirror() throws {
+        let m = 64
+        let x = Tensor(shape: [m, 3, 4, 2], data: randomValues(m * 24, seed: 7, lo: 0, hi: 1))
+        var g1 = SeededGenerator(seed: 3), g2 = SeededGenerator(seed: 3)
+        let out = AffineAugmentation(maxShift: 0, maxRotation: 0, maxScale: 0, maxShear: 0, flip: true).apply(x, rng: &g1)
+        var mirroredCount = 0
+        for i in 0..<m {
+            for _ in 0..<5 { _ = g2.next() }
+            let mirrored = g2.nextFloat(0, 1) < 0.5
+            if mirrored { mirroredCount += 1 }
+            for y in 0..<3 { for xx in 0..<4 { for c in 0..<2 {
+                let src = x.data[i * 24 + (y * 4 + (mirrored ? 3 - xx : xx)) * 2 + c]
+                #expect(abs(out.data[i * 24 + (y * 4 + xx) * 2 + c] - src) < 1e-6, "image \(i) (\(y), \(xx), \(c))")
+            } } }
+        }
+        #expect(mirroredCount > 16 && mirroredCount < 48)
+        #expect(g1.next() == g2.next(), "six draws per image with the mirror")
+        var g3 = SeededGenerator(seed: 3), g4 = SeededGenerator(seed: 3)
+        _ = AffineAugmentation().apply(x, rng: &g3)
+        for _ in 0..<(5 * m) { _ = g4.next() }
+        #expect(g3.next() == g4.next(), "five draws per image without it")
+        let old = #"{"maxShift":2,"maxRotation":10,"maxScale":0.1,"maxShear":0.2}"#
+        let decoded = try JSONDecoder().decode(AffineAugmentation.self, from: Data(old.utf8))
+        #expect(decoded == AffineAugmentation())
+        let round = try JSONDecoder().decode(AffineAugmentation.self,
+                                             from: JSONEncoder().encode(AffineAugmentation(flip: true)))
+        #expect(round.flip)
+    }
+
     /// Training with the term is deterministic for a seed and runs on both view modes.
     @Test func trainsDeterministically() throws {
         func run(_ views: ConsistencyViews) throws -> [Float] {

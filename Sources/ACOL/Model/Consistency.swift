@@ -11,7 +11,9 @@ public enum ConsistencyViews: String, Codable, Sendable, CaseIterable {
 }
 
 /// Random affine augmentation of images: rotation, isotropic scale, horizontal shear and
-/// translation about the image centre, bilinear resampling, zero outside the image.
+/// translation about the image centre, optionally a left-right mirror (for data whose classes
+/// are mirror-symmetric: garments, objects; not digits), bilinear resampling, zero outside the
+/// image.
 public struct AffineAugmentation: Codable, Equatable, Sendable {
     /// Translation in pixels, drawn uniformly from [-maxShift, maxShift] in x and in y.
     public var maxShift: Float
@@ -21,13 +23,32 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
     public var maxScale: Float
     /// Horizontal shear (x += shear * y), uniform in [-maxShear, maxShear].
     public var maxShear: Float
+    /// Mirror left-right with probability 1/2 (one more draw per image when on).
+    public var flip: Bool
 
-    public init(maxShift: Float = 2, maxRotation: Float = 10, maxScale: Float = 0.1, maxShear: Float = 0.2) {
+    public init(maxShift: Float = 2, maxRotation: Float = 10, maxScale: Float = 0.1, maxShear: Float = 0.2,
+                flip: Bool = false) {
         self.maxShift = maxShift; self.maxRotation = maxRotation; self.maxScale = maxScale; self.maxShear = maxShear
+        self.flip = flip
     }
 
+    private enum CodingKeys: String, CodingKey { case maxShift, maxRotation, maxScale, maxShear, flip }
+
+    /// Model files written before the mirror existed have no `flip`: they read as off.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxShift = try c.decode(Float.self, forKey: .maxShift)
+        maxRotation = try c.decode(Float.self, forKey: .maxRotation)
+        maxScale = try c.decode(Float.self, forKey: .maxScale)
+        maxShear = try c.decode(Float.self, forKey: .maxShear)
+        flip = try c.decodeIfPresent(Bool.self, forKey: .flip) ?? false
+    }
+
+    /// Draws per image: rotation, scale, shear, two shifts, and the mirror when on.
+    var drawsPerImage: Int { flip ? 6 : 5 }
+
     /// Images [m, h, w, c] (already scaled to network input) transformed with parameters drawn
-    /// from `rng`: five draws per image, in image order.
+    /// from `rng`: five draws per image (six with the mirror), in image order.
     public func apply(_ x: Tensor, rng: inout SeededGenerator) -> Tensor {
         apply(x, rng: &rng, shard: nil)
     }
@@ -47,7 +68,7 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
         if let shard { globalIndex = shard.segments.flatMap { Array($0) } }
         var drawnFor = 0   // images of the whole batch whose parameters have been drawn
         func skip(to image: Int) {
-            while drawnFor < image { for _ in 0..<5 { _ = rng.next() }; drawnFor += 1 }
+            while drawnFor < image { for _ in 0..<drawsPerImage { _ = rng.next() }; drawnFor += 1 }
         }
         x.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
@@ -57,6 +78,9 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                     let s = 1 + rng.nextFloat(-maxScale, maxScale)
                     let sh = rng.nextFloat(-maxShear, maxShear)
                     let tx = rng.nextFloat(-maxShift, maxShift), ty = rng.nextFloat(-maxShift, maxShift)
+                    // The mirror is applied to the source: output (xo, yo) samples the
+                    // transformed image at (2 cx - xs, ys).
+                    let mirrored = flip && rng.nextFloat(0, 1) < 0.5
                     // Forward map (about the centre): p' = R(theta) * Shear * s * p + t.
                     // M = s * [[cos, -sin], [sin, cos]] * [[1, sh], [0, 1]].
                     let co = cos(theta), si = sin(theta)
@@ -69,7 +93,8 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                     for yo in 0..<h {
                         for xo in 0..<w {
                             let ux = Float(xo) - cx - tx, uy = Float(yo) - cy - ty
-                            let xs = ia * ux + ib * uy + cx, ys = ic * ux + id * uy + cy
+                            let xt = ia * ux + ib * uy + cx, ys = ic * ux + id * uy + cy
+                            let xs = mirrored ? 2 * cx - xt : xt
                             let x0 = Int(xs.rounded(.down)), y0 = Int(ys.rounded(.down))
                             let fx = xs - Float(x0), fy = ys - Float(y0)
                             // The four neighbours in the order (y0, x0), (y0, x0 + 1), (y0 + 1, x0),
