@@ -76,7 +76,8 @@ struct Run: ParsableCommand {
         if format == .csv { try emit("path,parent,parent_name,cluster,fine_label,fine_name,confidence,error\n") }
 
         let decoder = PNGBatchDecoder(files: files, height: p.height, width: p.width, channels: p.channels,
-                                      resize: resize, batchSize: batchSize, threads: threads)
+                                      resize: resize, batchSize: batchSize, threads: threads,
+                                      parallel: { parts, body in Threads.run(parts: parts, body) })
         defer { decoder.cancel() }
         var done = 0, failed = 0
         let total = files.count + found.problems.count

@@ -61,9 +61,36 @@ public final class OutputFile {
     /// The marker in temporary names: `.model.h5.acol-tmp-1234-89abcdef`.
     public static let temporaryMarker = ".acol-tmp-"
 
-    /// Appends bytes. A failed write (full disk, file-size limit) throws; the caller then aborts.
+    /// Bytes written but not yet passed to the kernel: small writes (one CSV line each) are
+    /// gathered up to `bufferLimit` bytes, so a 10,000-line output is a few dozen write calls.
+    private var pending: [UInt8] = []
+    private static let bufferLimit = 1 << 16
+
+    /// Appends bytes. A failed write (full disk, file-size limit) throws, here or at `commit()`
+    /// for the bytes still gathered; the caller then aborts.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard fd >= 0, !finished else { throw DataError.usage("\(path): write after the output was finished or closed") }
+        if pending.count + bytes.count <= OutputFile.bufferLimit {
+            if pending.capacity < OutputFile.bufferLimit { pending.reserveCapacity(OutputFile.bufferLimit) }
+            pending.append(contentsOf: bytes)
+            return
+        }
+        try flush()
+        if bytes.count < OutputFile.bufferLimit {
+            pending.append(contentsOf: bytes)
+        } else {
+            try writeAll(bytes)
+        }
+    }
+
+    /// Passes the gathered bytes to the kernel.
+    private func flush() throws {
+        guard !pending.isEmpty else { return }
+        try pending.withUnsafeBytes { try writeAll($0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var off = 0
         while off < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
@@ -89,6 +116,7 @@ public final class OutputFile {
     public func commit() throws {
         guard !finished else { throw DataError.usage("\(path): the output was already finished") }
         do {
+            try flush()
             if fd < 0 {
                 fd = open(temporaryPath, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw DataError.cannotWrite(path: path, reason: errnoText()) }
@@ -111,6 +139,7 @@ public final class OutputFile {
 
     /// Closes and removes the temporary file. Idempotent; never throws.
     public func abort() {
+        pending = []
         if fd >= 0 { close(fd); fd = -1 }
         if !finished { unlink(temporaryPath) }
         finished = true
@@ -143,10 +172,11 @@ public final class OutputFile {
         guard stat(dir.isEmpty ? "." : dir, &dst) == 0, (dst.st_mode & S_IFMT) == S_IFDIR else {
             throw DataError.badOutput(path: path, reason: "the folder \(dir.isEmpty ? "." : dir) does not exist")
         }
-        for input in inputs where FileIdentity.same(input, target) {
+        let probe = FileIdentity.Probe(target)
+        for input in inputs where probe.isSame(input) {
             throw DataError.badOutput(path: path, reason: input == path ? "it is also an input" : "it is the same file as the input \(input)")
         }
-        for other in otherOutputs where FileIdentity.same(other, target) {
+        for other in otherOutputs where probe.isSame(other) {
             throw DataError.badOutput(path: path, reason: "it is also the output \(other)")
         }
         return target
@@ -188,12 +218,32 @@ public final class OutputFile {
 /// Whether two paths name the same file: the same device and inode when both exist, else the
 /// same absolute path (after resolving the folder's symbolic links).
 public enum FileIdentity {
+    /// Whether two paths name one file: the same device and inode when both exist, the same
+    /// resolved name when neither does.
     public static func same(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        if stat(a, &sa) == 0 && stat(b, &sb) == 0 {
-            return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+        Probe(b).isSame(a)
+    }
+
+    /// `same(_, target)` for many paths against one target, with the target looked at once
+    /// (`acol run` checks its output against every image file: one stat each, where `same`
+    /// resolved each folder when the output did not exist yet).
+    public struct Probe {
+        let target: String
+        let id: (dev: UInt64, ino: UInt64)?
+        public init(_ target: String) {
+            self.target = target
+            var st = stat()
+            id = stat(target, &st) == 0 ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
         }
-        return canonical(a) == canonical(b)
+        public func isSame(_ path: String) -> Bool {
+            var st = stat()
+            let exists = stat(path, &st) == 0
+            if let id, exists { return UInt64(st.st_dev) == id.dev && UInt64(st.st_ino) == id.ino }
+            // An existing file is not a missing one; two missing paths are the same when their
+            // resolved names are.
+            if exists != (id != nil) { return false }
+            return canonical(path) == canonical(target)
+        }
     }
 
     /// The absolute path with the folder's links resolved (the last component kept as it is).

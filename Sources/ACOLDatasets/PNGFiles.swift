@@ -122,16 +122,30 @@ public final class PNGBatchDecoder {
     private let batchCount: Int
 
     /// `labels`, when given, has one label per file.
+    /// Runs body(part) for part in 0..<parts on the caller's own worker threads, returning when
+    /// all have run (e.g. ACOL's `Threads.run(parts:_:)`, on the threads inference uses).
+    public typealias PartsRunner = (_ parts: Int, _ body: (Int) -> Void) -> Void
+    /// With a runner, each batch is decoded in `next()` on the runner's threads, between the
+    /// caller's own uses of them; without one, one batch ahead on a background thread with
+    /// Dispatch's workers.
+    let runner: PartsRunner?
+
+    /// `labels`, when given, has one label per file. `parallel`: see `PartsRunner`. On a machine
+    /// whose cores the caller's compute threads already fill (OpenMP workers that spin between
+    /// parallel regions), decoding on those same threads avoids the two sets of threads taking
+    /// turns on the cores: `acol run`, 2 cores, docs/benchmarks.md.
     public convenience init(files: [String], labels: [Int32]? = nil, height: Int, width: Int, channels: Int,
                 resize: ResizeMode = .none, batchSize: Int = 256,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, parallel: PartsRunner? = nil) {
         self.init(files: files, labels: labels, height: height, width: width, channels: channels, resize: resize,
-                  batchSize: batchSize, threads: threads, headersChecked: false)
+                  batchSize: batchSize, threads: threads, headersChecked: false, parallel: parallel)
     }
 
     init(files: [String], labels: [Int32]?, height: Int, width: Int, channels: Int, resize: ResizeMode,
-         batchSize: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, headersChecked: Bool) {
+         batchSize: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, headersChecked: Bool,
+         parallel: PartsRunner? = nil) {
         self.headersChecked = headersChecked
+        self.runner = parallel
         precondition(labels == nil || labels!.count == files.count, "PNGBatchDecoder: one label per file")
         self.files = files; self.labels = labels
         self.height = height; self.width = width; self.channels = channels
@@ -150,6 +164,10 @@ public final class PNGBatchDecoder {
     /// The next batch in file order, nil after the last.
     public func next() -> Batch? {
         if delivered >= batchCount { return nil }
+        if runner != nil {
+            delivered += 1
+            return decode(delivered - 1)
+        }
         if !started { start() }
         ready.wait()
         lock.lock()
@@ -185,11 +203,12 @@ public final class PNGBatchDecoder {
         results.withUnsafeMutableBufferPointer { r in
             let out = r
             let workers = min(threads, n)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let part: (Int) -> Void = { w in
                 for i in stride(from: w, to: n, by: workers) {
-                    out[i] = Result { try self.decodeOne(files[lo + i]) }
+                    out[i] = Result { try self.decodeOne(self.files[lo + i]) }
                 }
             }
+            if let runner { runner(workers, part) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: part) }
         }
         var pixels: [UInt8] = []
         pixels.reserveCapacity(n * size)

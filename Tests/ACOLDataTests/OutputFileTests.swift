@@ -154,10 +154,33 @@ final class TempDir {
         setrlimit(Int32(RLIMIT_FSIZE.rawValue), &lim)
         defer { setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old); signal(SIGXFSZ, previous) }
         let o = try OutputFile(d.file("big.bin"))
-        let e = #expect(throws: DataError.self) { try o.write([UInt8](repeating: 1, count: 10_000)) }
+        // Small writes are gathered, so the failure comes at the write that passes them on or
+        // at commit; either way the target never appears.
+        let e = #expect(throws: DataError.self) {
+            try o.write([UInt8](repeating: 1, count: 10_000))
+            try o.commit()
+        }
         #expect(e?.localizedDescription.contains("big.bin") == true)
         o.abort()
         #expect(d.contents().isEmpty)
+    }
+
+    /// Gathered small writes and writes larger than the gathering buffer come out in order.
+    @Test func gatheredWritesKeepTheirOrder() throws {
+        let d = TempDir()
+        let o = try OutputFile(d.file("out.bin"))
+        var expected: [UInt8] = []
+        var g: UInt32 = 1
+        for i in 0..<3_000 {
+            g = g &* 1_103_515_245 &+ 12_345
+            let n = i % 500 == 7 ? 70_000 + Int(g % 1000) : Int(g % 97)
+            let chunk = (0..<n).map { UInt8(truncatingIfNeeded: $0 &+ i) }
+            expected += chunk
+            try o.write(chunk)
+        }
+        #expect(!FileManager.default.fileExists(atPath: d.file("out.bin")))
+        try o.commit()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: d.file("out.bin"))) == Data(expected))
     }
 }
 

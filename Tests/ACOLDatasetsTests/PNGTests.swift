@@ -154,3 +154,42 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
         }
     }
 }
+
+/// `PNGBatchDecoder` gives the same batches (images, order, errors) whether it decodes one
+/// batch ahead on its own thread or on a caller's runner in `next()`.
+@Suite struct PNGBatchDecoderTests {
+    @Test func aRunnerGivesTheSameBatches() throws {
+        try withTempDir { dir in
+            var files: [String] = []
+            for i in 0..<23 {
+                let path = "\(dir)/\(String(format: "%02d", i)).png"
+                if i == 5 || i == 17 {
+                    try write(Array("not a png \(i)".utf8), path)
+                } else {
+                    let px = (0..<12).map { UInt8(truncatingIfNeeded: $0 * 7 + i * 13) }
+                    try PNGEncoder.write(path: path, width: 4, height: 3, channels: 1, pixels: px)
+                }
+                files.append(path)
+            }
+            func batches(_ runner: PNGBatchDecoder.PartsRunner?) -> [(paths: [String], pixels: [UInt8], decoded: [Int], errors: [Int])] {
+                let d = PNGBatchDecoder(files: files, height: 3, width: 4, channels: 1, batchSize: 5, threads: 2, parallel: runner)
+                var out: [(paths: [String], pixels: [UInt8], decoded: [Int], errors: [Int])] = []
+                while let b = d.next() { out.append((b.paths, b.images.pixels, b.decoded, b.errors.map(\.index))) }
+                return out
+            }
+            nonisolated(unsafe) var calls = 0
+            let background = batches(nil)
+            let onRunner = batches { parts, body in
+                calls += 1
+                for p in (0..<parts).reversed() { body(p) }
+            }
+            #expect(calls == 5)
+            #expect(background.count == 5 && onRunner.count == 5)
+            for (a, b) in zip(background, onRunner) {
+                #expect(a.paths == b.paths && a.pixels == b.pixels && a.decoded == b.decoded && a.errors == b.errors)
+            }
+            #expect(background[1].errors == [0] && background[3].errors == [2])
+            #expect(background.map(\.decoded.count).reduce(0, +) == 21)
+        }
+    }
+}

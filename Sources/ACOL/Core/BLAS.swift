@@ -56,6 +56,12 @@ public enum Threads {
         openblas_set_num_threads(1)
     }
 
+    /// Runs body(part) for part in 0..<parts on the library's worker threads (OpenMP's, the
+    /// ones the layers run on), returning when all parts have run.
+    public static func run(parts: Int, _ body: (Int) -> Void) {
+        parallelParts(parts, body)
+    }
+
     /// The thread count in force.
     public static var count: Int {
         if current == 0 {
