@@ -3,6 +3,8 @@
 
   model-h5py.h5          a small acol model file written by h5py, with random weights
   dataset-h5py.h5        a small acol data-set file written by h5py (two splits)
+  dataset-h5py-lzf.h5    the same layout with the images compressed by h5py's own lzf filter,
+                         which libhdf5 does not have (acol must refuse it, naming the filter)
   h5py-reference.json    what the Swift tests expect to read: the model's logits for a few
                          input images (computed here with numpy, independently of the Swift
                          code: checks the HWIO / [in, out] kernel layouts), and data-set checksums
@@ -178,10 +180,27 @@ def dataset(rng):
     return expected
 
 
+def dataset_lzf():
+    h, w, c = 4, 4, 1
+    rng = np.random.default_rng(7)
+    with h5py.File(os.path.join(OUT, "dataset-h5py-lzf.h5"), "w") as f:
+        f.attrs["format"] = "acol-dataset"
+        f.attrs["format_version"] = 1
+        f.attrs["height"] = h
+        f.attrs["width"] = w
+        f.attrs["channels"] = c
+        f.attrs["splits"] = np.array(["train"], dtype=STR)
+        g = f.create_group("train")
+        g.create_dataset("images", data=rng.integers(0, 256, size=(8, h, w, c), dtype=np.uint8),
+                         chunks=(4, h, w, c), compression="lzf")
+        g.create_dataset("fine_labels", data=np.arange(8, dtype=np.int32) % 2)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240607)
     ref = {"model": model(rng), "dataset": dataset(rng)}
+    dataset_lzf()
     with open(os.path.join(OUT, "h5py-reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
         f.write("\n")

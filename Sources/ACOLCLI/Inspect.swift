@@ -100,7 +100,7 @@ struct Inspect: ParsableCommand {
             history: s.history)
         if json { Console.out(try jsonText(report)); return }
 
-        Console.out("\(file): acol model (format version \(s.formatVersion), \(s.creator), \(s.created))")
+        Console.out("\(file): acol model (\(provenance(s.formatVersion, s.creator, s.created)))")
         Console.out("input \(s.spec.inputShape.map(String.init).joined(separator: "x")), preset \(s.spec.preset ?? "custom"), \(total) parameters")
         Console.out("")
         Console.out(table(["layer", "output", "parameters", ""],
@@ -212,7 +212,7 @@ struct Inspect: ParsableCommand {
                                    source: d.source, fine_names: d.labels.fineNames, parent_names: d.labels.parentNames,
                                    parent_of_fine: d.labels.parentOfFine, splits: rows)
         if json { Console.out(try jsonText(report)); return }
-        Console.out("\(file): acol data set (format version \(reader.formatVersion), \(reader.creator), \(reader.created))")
+        Console.out("\(file): acol data set (\(provenance(reader.formatVersion, reader.creator, reader.created)))")
         Console.out("images \(d.height)x\(d.width)x\(d.channels) u8; \(rows.map { "\($0.name) \($0.images)" }.joined(separator: ", "))")
         if !d.source.isEmpty { Console.out("source: \(d.source)") }
         let classCount = max(d.labels.fineNames.count, rows.map(\.per_class.count).max() ?? 0)
@@ -286,4 +286,11 @@ struct Inspect: ParsableCommand {
 /// "2 parents x 5", or "4 parents x (5, 3, 1, 1)" with one k per parent.
 func headText(_ h: ACOLHeadSpec) -> String {
     h.duplicates.map { "\(h.parents) parents x (\($0.map(String.init).joined(separator: ", ")))" } ?? "\(h.parents) parents x \(h.k)"
+}
+
+/// "format version 1, acol 0.3, 2026-12-03T..." without the parts a file does not record (files
+/// written by h5py or other tools often have no creator or date).
+func provenance(_ version: Int, _ creator: String, _ created: String) -> String {
+    (["format version \(version)"] + [creator, created].filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+        .joined(separator: ", ")
 }

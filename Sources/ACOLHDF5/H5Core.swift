@@ -316,7 +316,34 @@ extension H5ID {
             throw HDF5Error.invalidContent(path: path, object: child(name), problem: "expected a dataset, found " +
                                            ((try? exists(name)) == true ? "another kind of object" : "nothing"))
         }
-        return try H5ID.make(H5Dopen2(raw, name, h5pDefault), .dataset, path: path, name: child(name), "H5Dopen2 \(child(name))")
+        let ds = try H5ID.make(H5Dopen2(raw, name, h5pDefault), .dataset, path: path, name: child(name), "H5Dopen2 \(child(name))")
+        do { try ds.checkFiltersAvailable() } catch { ds.close(); throw error }
+        return ds
+    }
+
+    /// A dataset stored through a filter this libhdf5 lacks (h5py's `compression='lzf'`, a
+    /// plugin filter such as blosc or bitshuffle) cannot be read: say so, naming the filter,
+    /// instead of libhdf5's error stack at the first read.
+    func checkFiltersAvailable() throws {
+        let plist = try H5ID.make(H5Dget_create_plist(raw), .propertyList, path: path, name: name, "H5Dget_create_plist \(name)")
+        defer { plist.close() }
+        let count = H5Pget_nfilters(plist.raw)
+        guard count > 0 else { return }
+        for i in 0..<UInt32(count) {
+            var flags: UInt32 = 0, elements = 0, config: UInt32 = 0
+            var values = [UInt32](repeating: 0, count: 16)
+            var label = [CChar](repeating: 0, count: 128)
+            elements = values.count
+            let id = H5Pget_filter2(plist.raw, i, &flags, &elements, &values, label.count, &label, &config)
+            guard id >= 0 else { continue }
+            if H5Zfilter_avail(id) <= 0 {
+                let n = decodeCString(label)
+                let known = [32000: "lzf", 32001: "blosc", 32004: "lz4", 32008: "bitshuffle", 32015: "zstd"][Int(id)]
+                let what = n.isEmpty ? (known ?? "unnamed") : n
+                throw HDF5Error.invalidContent(path: path, object: name,
+                    problem: "stored with the HDF5 filter '\(what)' (filter id \(id)), which this HDF5 library does not have; save it with gzip or no compression (h5py: compression='gzip')")
+            }
+        }
     }
 
     /// Names of the links directly in this group, in name order.

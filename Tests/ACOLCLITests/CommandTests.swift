@@ -84,6 +84,13 @@ struct BinaryTests {
         #expect(r.stderr.contains("--epochs must be 1...1048576, found 0"))
     }
 
+    /// Files written by other tools often lack the creator and the date: no empty fields.
+    @Test func provenanceLeavesOutWhatIsMissing() {
+        #expect(provenance(1, "", "") == "format version 1")
+        #expect(provenance(1, "acol 0.3", "") == "format version 1, acol 0.3")
+        #expect(provenance(2, "h5py", "2026-01-01") == "format version 2, h5py, 2026-01-01")
+    }
+
     @Test func inspectOfANonHDF5File() throws {
         let dir = try TempDir()
         try Data("hello".utf8).write(to: URL(fileURLWithPath: dir.path("x.h5")))

@@ -76,6 +76,22 @@ extension HDF5Tests {
             #expect(dir.openObjects().isEmpty)
         }
 
+        /// h5py's lzf filter is not in libhdf5: the images cannot be read, and the error says
+        /// which filter and what to do (was libhdf5's whole plugin-search stack).
+        @Test func aFilterThisLibraryLacksIsNamed() throws {
+            let path = Fixture.path("dataset-h5py-lzf.h5")
+            let e = expectHDF5Error { _ = try DatasetReader(path: path).read(split: "train") }
+            guard case .invalidContent(let p, let object, let problem)? = e else {
+                Issue.record("expected invalidContent, got \(String(describing: e))"); return
+            }
+            #expect(p == path && object == "/train/images")
+            #expect(problem.contains("'lzf'") && problem.contains("32000") && problem.contains("gzip"))
+            let text = e?.errorDescription ?? ""
+            #expect(text.contains("H5PL_") == false && text.contains("lzf"))
+            // The gzip fixture reads as before.
+            #expect(try DatasetReader(path: Fixture.path("dataset-h5py.h5")).read(split: "train").count == 40)
+        }
+
         @Test func foreignAndWrongKindFiles() throws {
             let dir = TempDir()
             // The data-set fixture given as a model, and the model fixture as a data set.
