@@ -41,6 +41,14 @@ struct MATFile {
     let path: String
     let bigEndian: Bool
     var variables: [MATVariable] = []
+    /// Variables that are not numeric real arrays (char, cell, struct, complex, empty), with
+    /// what they are ("char", "complex double", "empty double"): skipped, named in errors.
+    var others: [(name: String, kind: String)] = []
+
+    /// The kind of a variable `name` that is in `others`, nil when it is not.
+    func otherKind(_ name: String) -> String? { others.first { $0.name == name }?.kind }
+    /// Every variable's name, numeric or not, in file order within each list.
+    var allNames: [String] { variables.map(\.name) + others.map(\.name) }
 
     init(_ path: String) throws {
         self.path = path
@@ -165,7 +173,7 @@ struct MATFile {
 
     /// Array flags, dimensions, name and the real part's tag of a miMATRIX element
     /// (nil for arrays without a numeric real part: cells, structs, empty arrays).
-    private func readMatrixHeader(_ s: ByteStream, consumed: inout Int, limit: Int, compressed: Bool) throws -> MATVariable? {
+    private mutating func readMatrixHeader(_ s: ByteStream, consumed: inout Int, limit: Int, compressed: Bool) throws -> MATVariable? {
         func padded(_ n: Int) -> Int { (n + 7) & ~7 }
         func need(_ k: Int, _ what: String) throws { try checkRoom(consumed: consumed, needed: k, limit: limit, what: what) }
         // array flags
@@ -201,8 +209,11 @@ struct MATFile {
         let nameBytes = try nsmall.map { Array($0.prefix(nn)) } ?? Array(s.readBytes(padded(nn), what: "array name").prefix(nn))
         if nsmall == nil { consumed += padded(nn) }
         let name = String(decoding: nameBytes, as: UTF8.self)
-        guard (6...15).contains(classID), !complex else { return nil }
-        if dims.contains(0) { return nil }
+        let className = MAT.classNames[classID] ?? "class \(classID)"
+        guard (6...15).contains(classID), !complex else {
+            others.append((name, complex ? "complex \(className)" : className)); return nil
+        }
+        if dims.contains(0) { others.append((name, "empty \(className)")); return nil }
         // real part
         guard consumed + 8 <= limit else { return nil }
         let (rt, rn, rsmall) = try readTag(s, consumed: &consumed)

@@ -42,7 +42,13 @@ final class SVHNSource: ImageSource {
     init(path: String) throws {
         self.path = path
         let mat = try MATFile(path)
-        let names = mat.variables.map(\.name)
+        let names = mat.allNames
+        if let kind = mat.otherKind("X") {
+            throw DatasetError.badHeader(path: path, expected: "X of class uint8", found: "X of class \(kind)")
+        }
+        if let kind = mat.otherKind("y") {
+            throw DatasetError.badHeader(path: path, expected: "y of numeric labels 0...10 (N x 1)", found: "y of class \(kind)")
+        }
         guard let x = mat.variables.first(where: { $0.name == "X" }) else {
             throw DatasetError.unknownLayout(path: path, expected: "an SVHN file with variables X and y", found: "variables \(names)")
         }
@@ -89,8 +95,11 @@ final class SVHNSource: ImageSource {
             case MAT.miINT64: v = Double(Int64(bitPattern: bits))
             default: v = Double(bits)
             }
-            guard v.isFinite, v == v.rounded(), v >= 0, v <= 10 else {
-                throw DatasetError.labelOutOfRange(path: path, index: i, value: v.isFinite && abs(v) < 1e15 ? Int(v) : -1, valid: 0...10)
+            guard v.isFinite, v == v.rounded() else {
+                throw DatasetError.badHeader(path: path, expected: "whole-number labels 0...10 in y", found: "\(v) for item \(i)")
+            }
+            guard v >= 0, v <= 10 else {
+                throw DatasetError.labelOutOfRange(path: path, index: i, value: abs(v) < 1e15 ? Int(v) : -1, valid: 0...10)
             }
             out[i] = Int32(v) % 10   // 10 means the digit 0
         }

@@ -120,6 +120,25 @@ func makeFIFO(_ path: String) throws {
         }
     }
 
+    /// y of class char (labels saved as text) names its class instead of "no variable y";
+    /// fractional labels are refused as such, not reported by their truncated value.
+    @Test func labelsThatAreNotWholeNumbersAreNamed() throws {
+        try withTempDir { dir in
+            let x = MATBuild.matrix("X", cls: 9, dims: [2, 2, 1, 2], type: 2, data: Array(0..<8))
+            // char arrays are class 4 with UTF-16 (miUINT16 = 4) data
+            let yChar = MATBuild.matrix("y", cls: 4, dims: [2, 1], type: 4, data: [0x31, 0, 0x32, 0])
+            try write(MATBuild.file([x, yChar]), dir + "/a/train_32x32.mat")
+            let e1 = conversionError([dir + "/a/train_32x32.mat"])
+            #expect(e1?.localizedDescription.contains("y of class char") == true, "\(String(describing: e1))")
+            let halves = [10.5, 2.0].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
+            let yFrac = MATBuild.matrix("y", cls: 6, dims: [2, 1], type: 9, data: halves)
+            try write(MATBuild.file([x, yFrac]), dir + "/b/train_32x32.mat")
+            let e2 = conversionError([dir + "/b/train_32x32.mat"])
+            #expect(e2?.localizedDescription.contains("10.5 for item 0") == true, "\(String(describing: e2))")
+            #expect(e2?.localizedDescription.contains("train_32x32.mat") == true)
+        }
+    }
+
     @Test func smallElementDimensionsAreACleanError() throws {
         try withTempDir { dir in
             // dimensions in a small element claiming 8 bytes (the crash of issue 9): 4 bytes only
