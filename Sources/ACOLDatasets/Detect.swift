@@ -142,8 +142,19 @@ enum Detect {
         case .idx:
             var pairs: [(images: String, labels: String?, split: String)] = []
             for (prefix, split) in [("train", "train"), ("t10k", "test")] {
-                guard let img = names.first(where: { normalizedIDXName($0) == "\(prefix)-images-idx3-ubyte" }) else { continue }
-                guard let lab = names.first(where: { normalizedIDXName($0) == "\(prefix)-labels-idx1-ubyte" }) else {
+                // Several spellings of one file (plain and .gz, '-' and '.'): a plain one is
+                // used before a .gz one, then the first in name order; the others are named in a
+                // warning.
+                func pick(_ wanted: String) -> String? {
+                    let found = names.filter { normalizedIDXName($0) == wanted }
+                        .sorted { ($0.lowercased().hasSuffix(".gz") ? 1 : 0, $0) < ($1.lowercased().hasSuffix(".gz") ? 1 : 0, $1) }
+                    if found.count > 1 {
+                        warnings.add("\(dir): \(found.joined(separator: " and ")) are all \(wanted); using \(found[0])")
+                    }
+                    return found.first
+                }
+                guard let img = pick("\(prefix)-images-idx3-ubyte") else { continue }
+                guard let lab = pick("\(prefix)-labels-idx1-ubyte") else {
                     throw DatasetError.unknownLayout(path: dir, expected: "\(prefix)-labels-idx1-ubyte[.gz] next to \(img)", found: "no such file")
                 }
                 pairs.append((join(dir, img), join(dir, lab), split))

@@ -31,9 +31,19 @@ import ACOLDatasets
                                ("t10k-images-idx3-ubyte.gz", "t10k-images.idx3-ubyte"), ("t10k-labels-idx1-ubyte.gz", "t10k-labels.idx1-ubyte")] {
                 try write(try GzipFiles.readAll(path: fixture("mnist-small/" + src)), dir + "/" + dst)
             }
-            let (plain, _) = try convert([dir])
+            let (plain, summary) = try convert([dir])
             #expect(plain.split("train") == gz.split("train"))
             #expect(plain.split("test") == gz.split("test"))
+            #expect(summary.warnings.isEmpty)
+            // A .gz copy of one file beside the plain one: the plain one is used, and said.
+            try FileManager.default.copyItem(atPath: fixture("mnist-small/train-images-idx3-ubyte.gz"),
+                                             toPath: dir + "/train-images-idx3-ubyte.gz")
+            let (both, s2) = try convert([dir])
+            #expect(both.split("train") == gz.split("train"))
+            #expect(s2.warnings.count == 1)
+            #expect(s2.warnings.first?.contains("train-images.idx3-ubyte and train-images-idx3-ubyte.gz") == true,
+                    "\(s2.warnings)")
+            #expect(s2.warnings.first?.contains("using train-images.idx3-ubyte") == true)
         }
     }
 
