@@ -69,6 +69,16 @@ struct Baseline: ParsableCommand {
             let counts = try Train.clusterCounts(k, parentNames: d.parentNames, parentOfFine: d.parentOfFine)
             let head = ACOLHeadSpec(duplicates: counts)
             let kk = Set(counts).count == 1 ? "\(counts[0])" : "(\(counts.map(String.init).joined(separator: ", ")))"
+            // A parent with fewer fitting images than clusters gets one cluster per image (and
+            // none without images): its remaining nodes stay empty, which the scores reflect.
+            var perParent = [Int](repeating: 0, count: np)
+            if np == 1 { perParent[0] = fit.count } else {
+                for c in fit.coarseLabels ?? [] where c >= 0 && Int(c) < np { perParent[Int(c)] += 1 }
+            }
+            for p in 0..<np where perParent[p] < counts[p] {
+                let name = p < d.parentNames.count ? d.parentNames[p] : "\(p)"
+                Console.warn("parent \(p) (\(printable(name))) has \(perParent[p]) images in \(fitSplit), fewer than its \(counts[p]) clusters: \(perParent[p] == 0 ? "none is fitted" : "only \(perParent[p]) can be used")")
+            }
             let ev = try KMeansBaseline.evaluate(fit: fit, score: score, head: head, fineNames: d.fineNames,
                                                  options: KMeans.Options(restarts: restarts, seed: seed))
             printEvaluation(EvalReport(split: scoreName, ev: ev), ev,

@@ -107,7 +107,7 @@ struct Inspect: ParsableCommand {
                           rows.map { [$0.name, $0.output_shape.map(String.init).joined(separator: "x"), "\($0.parameters)", $0.details] },
                           rightAlign: [2]))
         Console.out("")
-        let names = s.parentNames.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")
+        let names = s.parentNames.enumerated().map { "\($0.offset) \(printable($0.element))" }.joined(separator: ", ")
         let order = s.spec.head.duplicates == nil ? "node j: parent j mod \(s.spec.head.parents)" : "duplicate-major node order"
         Console.out("ACOL head: \(headText(s.spec.head)) duplicates = \(s.spec.head.nodes) clusters (\(order)); parents: \(names)")
         let g = s.gar
@@ -214,7 +214,7 @@ struct Inspect: ParsableCommand {
         if json { Console.out(try jsonText(report)); return }
         Console.out("\(file): acol data set (\(provenance(reader.formatVersion, reader.creator, reader.created)))")
         Console.out("images \(d.height)x\(d.width)x\(d.channels) u8; \(rows.map { "\($0.name) \($0.images)" }.joined(separator: ", "))")
-        if !d.source.isEmpty { Console.out("source: \(d.source)") }
+        if !d.source.isEmpty { Console.out("source: \(printable(d.source))") }
         let classCount = max(d.labels.fineNames.count, rows.map(\.per_class.count).max() ?? 0)
         if classCount > 0 {
             Console.out("")

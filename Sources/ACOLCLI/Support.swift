@@ -146,6 +146,7 @@ func requireFile(_ path: String) throws {
 
 /// Text columns padded to their widest cell.
 func table(_ header: [String], _ rows: [[String]], rightAlign: Set<Int> = []) -> String {
+    let header = header.map(printable), rows = rows.map { $0.map(printable) }
     var w = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() where i < w.count { w[i] = max(w[i], c.count) } }
     func line(_ r: [String]) -> String {
@@ -155,6 +156,23 @@ func table(_ header: [String], _ rows: [[String]], rightAlign: Set<Int> = []) ->
         }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
+
+/// A name from a file as one line of text: control characters (a newline or a tab in a class
+/// name) written as escapes (\n, \t, \u{1b}), so tables and messages keep their rows.
+func printable(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.properties.generalCategory == .control { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out
 }
 
 /// `--parents`: 'none', a mapping file, or a spec text; nil: the data set's own.

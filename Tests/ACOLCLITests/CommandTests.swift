@@ -91,6 +91,15 @@ struct BinaryTests {
         #expect(provenance(2, "h5py", "2026-01-01") == "format version 2, h5py, 2026-01-01")
     }
 
+    /// Names with control characters keep a table's rows one per line.
+    @Test func tablesEscapeControlCharacters() {
+        #expect(printable("tops") == "tops")
+        #expect(printable("a\nb\tc\u{1b}") == "a\\nb\\tc\\u{1b}")
+        let t = table(["parent", "n"], [["line\nbreak", "1"], ["ok", "2"]])
+        #expect(t.split(separator: "\n").count == 3)
+        #expect(t.contains("line\\nbreak"))
+    }
+
     @Test func inspectOfANonHDF5File() throws {
         let dir = try TempDir()
         try Data("hello".utf8).write(to: URL(fileURLWithPath: dir.path("x.h5")))

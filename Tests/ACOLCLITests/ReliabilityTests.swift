@@ -238,6 +238,12 @@ struct PerParentKTests {
         #expect(clusters.map { $0["parent"] as? Int } == [0, 1, 0, 1, 1, 1])   // not j mod 2 at node 4
         let b = try CLI.run(["baseline", "kmeans", f.data, "-k", "3,2", "--json"], in: dir.url)
         #expect(b.status == 0, "\(b.stderr)")
+        #expect(!b.stderr.contains("warning"), "\(b.stderr)")
+        // More clusters than a parent has images to fit: said, and the scores still come.
+        let few = try CLI.run(["baseline", "kmeans", f.data, "-k", "2,700", "--fit-split", "test", "--restarts", "1"], in: dir.url)
+        #expect(few.status == 0, "\(few.stderr)")
+        #expect(few.stderr.contains("parent 1 (5-9)") && few.stderr.contains("fewer than its 700 clusters"), "\(few.stderr)")
+        #expect(!few.stderr.contains("parent 0"), "\(few.stderr)")
         for bad in ["0-4=3", "nosuch=3,5-9=2", "3,2,1"] {
             let r = try CLI.run(["train", f.data, "-o", "x.h5", "-k", bad, "--arch", "mlp", "--epochs", "1"], in: dir.url)
             #expect(r.status == 1, "\(bad): \(r.stderr)")
