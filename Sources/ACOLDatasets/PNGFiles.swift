@@ -121,7 +121,6 @@ public final class PNGBatchDecoder {
     private var cancelled = false
     private let batchCount: Int
 
-    /// `labels`, when given, has one label per file.
     /// Runs body(part) for part in 0..<parts on the caller's own worker threads, returning when
     /// all have run (e.g. ACOL's `Threads.run(parts:_:)`, on the threads inference uses).
     public typealias PartsRunner = (_ parts: Int, _ body: (Int) -> Void) -> Void
