@@ -123,6 +123,14 @@ struct Inspect: ParsableCommand {
             } ?? ""
             Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)\(views)" +
                         (t.datasetFile.map { ", data \($0)" } ?? "") + (t.datasetSHA256.map { " (sha256 \($0.prefix(12))…)" } ?? ""))
+            if let c = t.consistency, c.views != .single {
+                let a = c.augmentation
+                var parts = [String(format: "shift %g px, rotation %g deg, scale %g, shear %g", a.maxShift, a.maxRotation, a.maxScale, a.maxShear)]
+                if a.flip { parts.append("mirror") }
+                if a.contrast > 0 { parts.append(String(format: "contrast %g", a.contrast)) }
+                if a.gamma > 0 { parts.append(String(format: "gamma %g", a.gamma)) }
+                Console.out("augmentation: " + parts.joined(separator: ", "))
+            }
             if let u = t.pseudoParents {
                 Console.out("unsupervised: \(u.transforms.count) pseudo-parents (\(u.transforms.map(\.name).joined(separator: ", "))), k-means \(u.clusters) clusters, \(u.restarts) restarts\(u.projection.map { " in \($0) principal directions" } ?? "")")
             }

@@ -168,6 +168,12 @@ struct Train: ParsableCommand {
     @Flag(help: "Augmentation: also mirror left-right, half of the images (for mirror-symmetric classes such as garments or objects, not digits; default: off).")
     var augFlip = false
 
+    @Option(help: "Augmentation: contrast, pixel values (as fractions of 255) times a factor log-uniform in [1/(1+N), 1+N], capped at 255 (0: off; default: 0.5, and 0 with --unsupervised).")
+    var augContrast: Float?
+
+    @Option(help: "Augmentation: gamma, pixel values (as fractions of 255) raised to a power log-uniform in [1/(1+N), 1+N] (0: off; default: 1, and 0 with --unsupervised).")
+    var augGamma: Float?
+
     @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
     var bnMomentum: Float?
 
@@ -200,6 +206,10 @@ struct Train: ParsableCommand {
         try OptionCheck.nonNegative("--consistency", consistency)
         try OptionCheck.nonNegative("--marginal", marginal)
         try OptionCheck.nonNegative("--labelled-weight", labelledWeight)
+        for (name, value) in [("--aug-contrast", augContrast), ("--aug-gamma", augGamma)] {
+            guard let v = value, !(v.isFinite && v >= 0 && v <= 10) else { continue }
+            throw ValidationError("\(name) must be a number in [0, 10], found \(v)")
+        }
         if let m = bnMomentum, !(m.isFinite && m >= 0 && m < 1) {
             throw ValidationError("--bn-momentum must be a finite number in [0, 1), found \(m)")
         }
@@ -268,7 +278,9 @@ struct Train: ParsableCommand {
         return c != 0
             ? ConsistencyConfig(weight: c, marginalWeight: m, views: views.views,
                                 augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
-                                                                 maxScale: augScale, maxShear: augShear, flip: augFlip))
+                                                                 maxScale: augScale, maxShear: augShear, flip: augFlip,
+                                                                 contrast: augContrast ?? d?.augmentation.contrast ?? 0,
+                                                                 gamma: augGamma ?? d?.augmentation.gamma ?? 0))
             : (m != 0 ? ConsistencyConfig(weight: 0, marginalWeight: m, views: .single) : nil)
     }
 
@@ -373,7 +385,12 @@ struct Train: ParsableCommand {
             let mode = unsupervised ? "unsupervised, " : (semi != nil ? "semi-supervised, " : (recipe == .paper ? "paper recipe, " : ""))
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
-                         + (consistencyConfig.map { c in String(format: "; consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight) } ?? "")
+                         + (consistencyConfig.map { c in
+                            let a = c.augmentation
+                            let photo = c.views == .single || !(a.contrast > 0 || a.gamma > 0) ? ""
+                                : String(format: ", contrast %g, gamma %g", a.contrast, a.gamma)
+                            return String(format: "; consistency %g (%@%@), marginal %g", c.weight, c.views.rawValue, photo, c.marginalWeight)
+                        } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), \(semi.pretrainSteps) pretraining steps, then \(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }

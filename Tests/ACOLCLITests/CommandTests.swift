@@ -120,6 +120,8 @@ struct BinaryTests {
         #expect(i.stdout.contains("acol model"))
         #expect(i.stdout.contains("2 parents x 5 duplicates = 10 clusters"))
         #expect(i.stdout.contains("cluster mapping:"))
+        #expect(i.stdout.contains("augmentation: shift 2 px, rotation 10 deg, scale 0.1, shear 0.2, contrast 0.5, gamma 1"),
+                "the default recipe's second view, as stored in the model file")
         let ij = try CLI.run(["inspect", f.model, "--json"], in: dir.url)
         let model = try #require(try JSONSerialization.jsonObject(with: Data(ij.stdout.utf8)) as? [String: Any])
         #expect(model["kind"] as? String == "model")
@@ -277,6 +279,23 @@ struct ParseTests {
         #expect(t.optimizer == .adam)
         #expect(t.lr == 0.002)
         #expect(t.frobenius == .mean)
+    }
+
+    /// The photometric augmentation: the default recipe's second view has it, --unsupervised's
+    /// not, the options override either, and out-of-range values are usage errors.
+    @Test func photometricAugmentationOptions() throws {
+        let d = try #require(try Train.parse(["d.h5", "-o", "m.h5"]).consistencyConfig)
+        #expect(d.augmentation.contrast == 0.5 && d.augmentation.gamma == 1)
+        #expect(d.augmentation == Recipe.augmentation)
+        let u = try #require(try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised"]).consistencyConfig)
+        #expect(u.augmentation.contrast == 0 && u.augmentation.gamma == 0)
+        let o = try #require(try Train.parse(["d.h5", "-o", "m.h5", "--aug-contrast", "0", "--aug-gamma", "0.25"]).consistencyConfig)
+        #expect(o.augmentation.contrast == 0 && o.augmentation.gamma == 0.25)
+        let ou = try #require(try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--aug-contrast", "0.3"]).consistencyConfig)
+        #expect(ou.augmentation.contrast == 0.3 && ou.augmentation.gamma == 0)
+        for bad in [["--aug-contrast", "-0.1"], ["--aug-gamma", "11"], ["--aug-gamma", "nan"], ["--aug-contrast", "inf"]] {
+            #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
+        }
     }
 
     @Test func invalidValuesAreRejected() {

@@ -114,6 +114,44 @@ import Testing
         #expect(round.flip)
     }
 
+    /// The photometric part: with the geometry off, every image's pixels become
+    /// lo + span * min(1, a * u^g) for one (a, g) per image drawn as the seventh and eighth draws,
+    /// log-uniform in the stated ranges; the background stays at lo; off, the draws stay five.
+    @Test func augmentationPhotometric() throws {
+        let m = 40, size = 6
+        let lo: Float = -0.5, hi: Float = 1.5   // a preprocessing with offset -0.5, scale 2 / 255
+        let fractions: [Float] = [0, 0.05, 0.2, 0.35, 0.5, 1]
+        let x = Tensor(shape: [m, 2, 3, 1], data: (0..<m).flatMap { _ in fractions.map { lo + (hi - lo) * $0 } })
+        let aug = AffineAugmentation(maxShift: 0, maxRotation: 0, maxScale: 0, maxShear: 0, contrast: 0.5, gamma: 1)
+        var g1 = SeededGenerator(seed: 11), g2 = SeededGenerator(seed: 11)
+        let out = aug.apply(x, rng: &g1, range: (lo, hi))
+        var powers: [Float] = []
+        for i in 0..<m {
+            for _ in 0..<5 { _ = g2.next() }
+            let a = Foundation.exp(g2.nextFloat(-Foundation.log(1.5), Foundation.log(1.5)))
+            let g = Foundation.exp(g2.nextFloat(-Foundation.log(2), Foundation.log(2)))
+            #expect(a >= 1 / 1.5 - 1e-5 && a <= 1.5 + 1e-5 && g >= 0.5 - 1e-5 && g <= 2 + 1e-5)
+            powers.append(g)
+            for (j, u) in fractions.enumerated() {
+                let expected = lo + (hi - lo) * min(1, a * (u > 0 ? Foundation.pow(u, g) : 0))
+                #expect(abs(out.data[i * size + j] - expected) < 1e-5, "image \(i) pixel \(j)")
+            }
+            #expect(out.data[i * size] == lo, "background stays at the low end")
+        }
+        #expect(powers.contains { $0 < 0.8 } && powers.contains { $0 > 1.25 }, "gammas on both sides of 1")
+        #expect(g1.next() == g2.next(), "seven draws per image with the photometric part")
+        // Contrast alone also takes both draws; the geometry is unchanged by the photometric part.
+        var g3 = SeededGenerator(seed: 4), g4 = SeededGenerator(seed: 4)
+        _ = AffineAugmentation(contrast: 0.2).apply(x, rng: &g3)
+        for _ in 0..<(7 * m) { _ = g4.next() }
+        #expect(g3.next() == g4.next())
+        let old = #"{"maxShift":2,"maxRotation":10,"maxScale":0.1,"maxShear":0.2,"flip":false}"#
+        #expect(try JSONDecoder().decode(AffineAugmentation.self, from: Data(old.utf8)) == AffineAugmentation(),
+                "files written before the photometric part read as off")
+        let round = try JSONDecoder().decode(AffineAugmentation.self, from: JSONEncoder().encode(aug))
+        #expect(round == aug)
+    }
+
     /// Training with the term is deterministic for a seed and runs on both view modes.
     @Test func trainsDeterministically() throws {
         func run(_ views: ConsistencyViews) throws -> [Float] {

@@ -13,7 +13,10 @@ public enum ConsistencyViews: String, Codable, Sendable, CaseIterable {
 /// Random affine augmentation of images: rotation, isotropic scale, horizontal shear and
 /// translation about the image centre, optionally a left-right mirror (for data whose classes
 /// are mirror-symmetric: garments, objects; not digits), bilinear resampling, zero outside the
-/// image.
+/// image. Optionally photometric as well: each image's pixel values, taken as fractions u of the
+/// input range, become min(1, a * u^g) with a contrast factor a and a gamma g drawn per image
+/// (the background, u = 0, stays 0): a garment's darkness or a print's contrast then does not
+/// decide its cluster.
 public struct AffineAugmentation: Codable, Equatable, Sendable {
     /// Translation in pixels, drawn uniformly from [-maxShift, maxShift] in x and in y.
     public var maxShift: Float
@@ -25,14 +28,20 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
     public var maxShear: Float
     /// Mirror left-right with probability 1/2 (one more draw per image when on).
     public var flip: Bool
+    /// Contrast: the pixel fractions are multiplied by a, log-uniform in [1 / (1 + c), 1 + c]
+    /// (0: off).
+    public var contrast: Float
+    /// Gamma: the pixel fractions are raised to g, log-uniform in [1 / (1 + c), 1 + c] (0: off).
+    /// With either photometric setting on, each image takes two more draws (a and g).
+    public var gamma: Float
 
     public init(maxShift: Float = 2, maxRotation: Float = 10, maxScale: Float = 0.1, maxShear: Float = 0.2,
-                flip: Bool = false) {
+                flip: Bool = false, contrast: Float = 0, gamma: Float = 0) {
         self.maxShift = maxShift; self.maxRotation = maxRotation; self.maxScale = maxScale; self.maxShear = maxShear
-        self.flip = flip
+        self.flip = flip; self.contrast = contrast; self.gamma = gamma
     }
 
-    private enum CodingKeys: String, CodingKey { case maxShift, maxRotation, maxScale, maxShear, flip }
+    private enum CodingKeys: String, CodingKey { case maxShift, maxRotation, maxScale, maxShear, flip, contrast, gamma }
 
     /// Model files written before the mirror existed have no `flip`: they read as off.
     public init(from decoder: Decoder) throws {
@@ -42,22 +51,30 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
         maxScale = try c.decode(Float.self, forKey: .maxScale)
         maxShear = try c.decode(Float.self, forKey: .maxShear)
         flip = try c.decodeIfPresent(Bool.self, forKey: .flip) ?? false
+        contrast = try c.decodeIfPresent(Float.self, forKey: .contrast) ?? 0
+        gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? 0
     }
 
-    /// Draws per image: rotation, scale, shear, two shifts, and the mirror when on.
-    var drawsPerImage: Int { flip ? 6 : 5 }
+    /// Whether the photometric part is on.
+    var photometric: Bool { contrast > 0 || gamma > 0 }
+
+    /// Draws per image: rotation, scale, shear, two shifts, the mirror when on, contrast and
+    /// gamma when the photometric part is on.
+    var drawsPerImage: Int { 5 + (flip ? 1 : 0) + (photometric ? 2 : 0) }
 
     /// Images [m, h, w, c] (already scaled to network input) transformed with parameters drawn
-    /// from `rng`: five draws per image (six with the mirror), in image order.
-    public func apply(_ x: Tensor, rng: inout SeededGenerator) -> Tensor {
-        apply(x, rng: &rng, shard: nil)
+    /// from `rng`: five draws per image (six with the mirror, two more with the photometric
+    /// part), in image order. `range`: the input values of pixel 0 and pixel 255 (the
+    /// preprocessing's), which the photometric part maps to the fractions 0 and 1.
+    public func apply(_ x: Tensor, rng: inout SeededGenerator, range: (Float, Float) = (0, 1)) -> Tensor {
+        apply(x, rng: &rng, shard: nil, range: range)
     }
 
     /// As `apply`, for this process's images of a batch split over processes: x [m, h, w, c]
     /// holds the whole batch's images `shard.segments` (nil: the whole batch). Each image gets
     /// the parameters one process draws for it; the draws of the other images are skipped, so
     /// the generator ends where one process's ends.
-    public func apply(_ x: Tensor, rng: inout SeededGenerator, shard: BatchShard?) -> Tensor {
+    public func apply(_ x: Tensor, rng: inout SeededGenerator, shard: BatchShard?, range: (Float, Float) = (0, 1)) -> Tensor {
         precondition(x.shape.count == 4, "AffineAugmentation: input must be [m, h, w, c]")
         let m = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
         let size = h * w * c
@@ -81,6 +98,12 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                     // The mirror is applied to the source: output (xo, yo) samples the
                     // transformed image at (2 cx - xs, ys).
                     let mirrored = flip && rng.nextFloat(0, 1) < 0.5
+                    var factor: Float = 1, power: Float = 1
+                    if photometric {
+                        let lc = Foundation.log(1 + contrast), lg = Foundation.log(1 + gamma)
+                        factor = Foundation.exp(rng.nextFloat(-lc, lc))
+                        power = Foundation.exp(rng.nextFloat(-lg, lg))
+                    }
                     // Forward map (about the centre): p' = R(theta) * Shear * s * p + t.
                     // M = s * [[cos, -sin], [sin, cos]] * [[1, sh], [0, 1]].
                     let co = cos(theta), si = sin(theta)
@@ -116,11 +139,25 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                             }
                         }
                     }
+                    if photometric { Self.adjust(dst, from: base, count: size, factor: factor, power: power, range: range) }
                 }
             }
         }
         if let shard { skip(to: shard.globalRows) }
         return Tensor(shape: x.shape, data: out)
+    }
+
+    /// The photometric part on one image's `count` values from `base`: u = (v - lo) / (hi - lo)
+    /// clamped to [0, 1], then v = lo + (hi - lo) * min(1, factor * u^power).
+    private static func adjust(_ p: UnsafeMutableBufferPointer<Float>, from base: Int, count: Int,
+                               factor: Float, power: Float, range: (Float, Float)) {
+        let lo = range.0, span = range.1 - range.0
+        guard span != 0 else { return }
+        for t in base..<(base + count) {
+            let u = min(max((p[t] - lo) / span, 0), 1)
+            let g = u > 0 ? Foundation.pow(u, power) : 0
+            p[t] = lo + span * min(1, factor * g)
+        }
     }
 }
 

@@ -12,4 +12,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         self.height = height; self.width = width; self.channels = channels
         self.scale = scale; self.offset = offset
     }
+
+    /// The network input of pixel 0 and of pixel 255.
+    public var inputRange: (Float, Float) { (offset, 255 * scale + offset) }
 }

@@ -29,10 +29,16 @@ public enum Recipe {
 
     /// The most epochs the default gives (a set of one batch or less).
     public static let maximumDefaultEpochs = 1_000
-    /// Two-view consistency (the image and an affine-augmented copy, c = 1) with the marginal
-    /// term (c_m = 2): without them two fine classes of a parent often share two clusters.
-    /// nil would be the reference training.
-    public static let consistency: ConsistencyConfig? = ConsistencyConfig(weight: 1, marginalWeight: 2, views: .cleanAugmented)
+    /// Two-view consistency (the image and an augmented copy, c = 1) with the marginal term
+    /// (c_m = 2): without them two fine classes of a parent often share two clusters. The copy is
+    /// affine-augmented and, since 2026-12-07, photometric too (contrast 0.5, gamma 1): on
+    /// Fashion-MNIST that raised the training split's purity after one epoch from 0.693 to 0.724
+    /// on average over four seeds (docs/training.md). nil would be the reference training.
+    public static let consistency: ConsistencyConfig? = ConsistencyConfig(
+        weight: 1, marginalWeight: 2, views: .cleanAugmented, augmentation: augmentation)
+    /// The augmentation of the default recipe's second view.
+    public static let augmentation = AffineAugmentation(maxShift: 2, maxRotation: 10, maxScale: 0.1, maxShear: 0.2,
+                                                        flip: false, contrast: 0.5, gamma: 1)
     public static let batchSize = 128
     /// Duplicates per parent when neither the user nor the data's fine classes say.
     public static let k = 5

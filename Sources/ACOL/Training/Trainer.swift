@@ -112,8 +112,9 @@ public final class Trainer {
         // The rows the network sees: the images, or both views of them.
         var rows = shard
         if let cons = config.consistency, cons.views != .single {
-            let second = cons.augmentation.apply(x, rng: &rng, shard: shard)
-            let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng, shard: shard)
+            let range = model.preprocessing.inputRange
+            let second = cons.augmentation.apply(x, rng: &rng, shard: shard, range: range)
+            let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng, shard: shard, range: range)
             x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
             parents = parents.map { $0 + $0 }
             targets = targets.map { $0 + $0 }
