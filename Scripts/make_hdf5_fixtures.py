@@ -5,6 +5,10 @@
   dataset-h5py.h5        a small acol data-set file written by h5py (two splits)
   dataset-h5py-lzf.h5    the same layout with the images compressed by h5py's own lzf filter,
                          which libhdf5 does not have (acol must refuse it, naming the filter)
+  dataset-h5py-virtual.h5   the same layout with the images a virtual dataset mapped from a
+                         file that does not exist, and
+  dataset-h5py-external.h5  with the images in external raw storage (/dev/zero): data that is not
+                         in the file itself, which acol must refuse (libhdf5 would read zeros)
   h5py-reference.json    what the Swift tests expect to read: the model's logits for a few
                          input images (computed here with numpy, independently of the Swift
                          code: checks the HWIO / [in, out] kernel layouts), and data-set checksums
@@ -196,11 +200,34 @@ def dataset_lzf():
         g.create_dataset("fine_labels", data=np.arange(8, dtype=np.int32) % 2)
 
 
+def dataset_outside():
+    h, w, c, n = 4, 4, 1, 8
+
+    def base(f):
+        f.attrs["format"] = "acol-dataset"
+        f.attrs["format_version"] = 1
+        f.attrs["height"] = h
+        f.attrs["width"] = w
+        f.attrs["channels"] = c
+        f.attrs["splits"] = np.array(["train"], dtype=STR)
+        g = f.create_group("train")
+        g.create_dataset("fine_labels", data=np.arange(n, dtype=np.int32) % 2)
+        return g
+
+    layout = h5py.VirtualLayout(shape=(n, h, w, c), dtype=np.uint8)
+    layout[:] = h5py.VirtualSource("missing-source.h5", "images", shape=(n, h, w, c))
+    with h5py.File(os.path.join(OUT, "dataset-h5py-virtual.h5"), "w") as f:
+        base(f).create_virtual_dataset("images", layout, fillvalue=0)
+    with h5py.File(os.path.join(OUT, "dataset-h5py-external.h5"), "w") as f:
+        base(f).create_dataset("images", (n, h, w, c), np.uint8, external=[("/dev/zero", 0, n * h * w * c)])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240607)
     ref = {"model": model(rng), "dataset": dataset(rng)}
     dataset_lzf()
+    dataset_outside()
     with open(os.path.join(OUT, "h5py-reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
         f.write("\n")

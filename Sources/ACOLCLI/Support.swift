@@ -229,13 +229,24 @@ enum OptionCheck {
 extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(text: argument) }
 
-    /// From Slurm's job-array variables, when both are set (task ids counted from 1, or from 0
-    /// when SLURM_ARRAY_TASK_MIN is 0).
+    /// From Slurm's job-array variables, when SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are
+    /// set: the task's position in the array, from SLURM_ARRAY_TASK_MIN (default 1) in steps of
+    /// SLURM_ARRAY_TASK_STEP (default 1). A value that is not a whole number is an error.
     static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Shard? {
-        guard let id = env["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }), let n = env["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) else { return nil }
-        let base = env["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 1
-        guard let s = Shard(text: "\(id - base + 1)/\(n)") else {
-            throw CLIError.option("SLURM_ARRAY_TASK_ID \(id) and SLURM_ARRAY_TASK_COUNT \(n) do not give a shard 1...N")
+        guard let idText = env["SLURM_ARRAY_TASK_ID"], let countText = env["SLURM_ARRAY_TASK_COUNT"] else { return nil }
+        func number(_ name: String, _ text: String) throws -> Int {
+            guard let v = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw CLIError.option("\(name) is '\(text)', not a whole number: cannot tell which shard this task is (give --shard I/N)")
+            }
+            return v
+        }
+        let id = try number("SLURM_ARRAY_TASK_ID", idText), n = try number("SLURM_ARRAY_TASK_COUNT", countText)
+        let base = try env["SLURM_ARRAY_TASK_MIN"].map { try number("SLURM_ARRAY_TASK_MIN", $0) } ?? 1
+        // An array with a step (--array=1-9:2) numbers its tasks 1, 3, 5, ...: the shard is the
+        // task's position in the array, not its id.
+        let step = try env["SLURM_ARRAY_TASK_STEP"].map { try number("SLURM_ARRAY_TASK_STEP", $0) } ?? 1
+        guard step >= 1, (id - base) % step == 0, let s = Shard(text: "\((id - base) / step + 1)/\(n)") else {
+            throw CLIError.option("SLURM_ARRAY_TASK_ID \(id), SLURM_ARRAY_TASK_MIN \(base), SLURM_ARRAY_TASK_STEP \(step) and SLURM_ARRAY_TASK_COUNT \(n) do not give a shard 1...N (ids min, min + step, ...: one per shard)")
         }
         return s
     }

@@ -7,6 +7,8 @@ internal import CPNG
 /// What a PNG file's IHDR chunk says (read without libpng, from the first 33 bytes).
 struct PNGHeader {
     var width: Int, height: Int, bitDepth: Int, colorType: Int
+    /// Adam7 interlacing (IHDR's interlace method 1).
+    var interlaced = false
     /// Channels of the decoded image (palette: 3; a tRNS chunk, not seen here, adds alpha).
     var channels: Int {
         switch colorType { case 0: return 1; case 4: return 2; case 6: return 4; default: return 3 }
@@ -28,7 +30,8 @@ struct PNGHeader {
         guard b.count == 33, Array(b[12..<16]) == Array("IHDR".utf8), be32(b, 8) == 13 else {
             throw DatasetError.notPNG(path: path, found: "a PNG signature without a complete IHDR chunk (\(b.count) bytes)")
         }
-        let h = PNGHeader(width: Int(be32(b, 16)), height: Int(be32(b, 20)), bitDepth: Int(b[24]), colorType: Int(b[25]))
+        let h = PNGHeader(width: Int(be32(b, 16)), height: Int(be32(b, 20)), bitDepth: Int(b[24]), colorType: Int(b[25]),
+                          interlaced: b[28] == 1)
         guard (1...maxSide).contains(h.width), (1...maxSide).contains(h.height), h.width * h.height <= maxPixels else {
             throw DatasetError.badHeader(path: path, expected: "a PNG of sides 1...\(maxSide) and at most \(maxPixels) pixels",
                                          found: "\(h.width)x\(h.height)")
@@ -89,9 +92,27 @@ public enum PNGDecoder {
             png_image_free(&image)
             throw error
         }
-        image.format = native
+        // libpng 1.6.39's simplified reader scrambles 16-bit Adam7-interlaced images when it
+        // reduces them to 8 bits (about half the rows wrong); their 16-bit ("linear") reading is
+        // exact, so those files are read at 16 bits and reduced here.
+        let linear16: Bool
+        do {
+            linear16 = image.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0 ? try PNGHeader.read(path).interlaced : false
+        } catch {
+            png_image_free(&image)
+            throw error
+        }
+        image.format = native | (linear16 ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
+        // The linear reading takes the file as linear unless told it is sRGB: as stored.
+        if linear16 { image.flags &= ~UInt32(PNG_IMAGE_FLAG_16BIT_sRGB) }
         var px = [UInt8](repeating: 0, count: w * h * nc)
-        let ok = px.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        var wide = [UInt16](repeating: 0, count: linear16 ? w * h * nc : 0)
+        let ok = linear16
+            ? wide.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+            : px.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        if ok != 0 && linear16 {
+            reduce16(wide, into: &px, channels: nc, alpha: native & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0)
+        }
         guard ok != 0 else {
             let m = message(&image)
             png_image_free(&image)
@@ -103,6 +124,21 @@ public enum PNGDecoder {
                                 to: Shape(height: h, width: w, channels: tc), resize: .none)
         }
         return (h, w, tc, px)
+    }
+
+    /// 16-bit samples from libpng's linear reading to 8 bits, v / 257 rounded. That reading
+    /// premultiplies the colour by alpha (the last channel when `alpha`); it is divided out first,
+    /// so the colour is as stored (0 where alpha is 0).
+    static func reduce16(_ wide: [UInt16], into px: inout [UInt8], channels nc: Int, alpha: Bool) {
+        func to8(_ v: UInt32) -> UInt8 { UInt8(min(255, (v * 2 + 257) / 514)) }
+        for p in stride(from: 0, to: wide.count, by: nc) {
+            let a = alpha ? UInt32(wide[p + nc - 1]) : 65535
+            for c in 0..<nc {
+                var v = UInt32(wide[p + c])
+                if alpha && c < nc - 1 { v = a == 0 ? 0 : min(65535, (v * 65535 + a / 2) / a) }
+                px[p + c] = to8(v)
+            }
+        }
     }
 
     /// A simplified-API read begun on `path` (see `pngBeginRead`), or libpng's refusal as an error.

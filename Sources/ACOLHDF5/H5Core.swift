@@ -324,9 +324,22 @@ extension H5ID {
     /// A dataset stored through a filter this libhdf5 lacks (h5py's `compression='lzf'`, a
     /// plugin filter such as blosc or bitshuffle) cannot be read: say so, naming the filter,
     /// instead of libhdf5's error stack at the first read.
+    ///
+    /// A dataset whose data is not in the file (a virtual dataset mapping other files, external
+    /// raw storage naming other files or devices) is refused too: acol reads only what the file
+    /// holds (libhdf5 reads a missing source as zeros, and a source can be a device or a FIFO).
     func checkFiltersAvailable() throws {
         let plist = try H5ID.make(H5Dget_create_plist(raw), .propertyList, path: path, name: name, "H5Dget_create_plist \(name)")
         defer { plist.close() }
+        if H5Pget_layout(plist.raw) == H5D_VIRTUAL {
+            throw HDF5Error.invalidContent(path: path, object: name,
+                problem: "a virtual dataset (its data is mapped from other files); acol reads only data stored in the file itself (h5py: copy it into a plain dataset)")
+        }
+        let external = H5Pget_external_count(plist.raw)
+        if external != 0 {
+            throw HDF5Error.invalidContent(path: path, object: name,
+                problem: "stored in \(external < 0 ? "external" : "\(external) external") file(s) outside this one; acol reads only data stored in the file itself (h5py: create it without external=)")
+        }
         let count = H5Pget_nfilters(plist.raw)
         guard count > 0 else { return }
         for i in 0..<UInt32(count) {

@@ -73,6 +73,16 @@ static inline void acol_probe_read(hid_t obj, int is_attr, acol_probe_ctx *c) {
     hid_t mtype = -1, mspace = -1;
     void *buf = NULL;
     if (ftype < 0 || fspace < 0) goto done;
+    if (!is_attr) {
+        /* Data kept outside the file (a virtual dataset's sources, external raw storage) is not
+           read here: acol refuses such datasets when it opens them, and reading them could block
+           on whatever they name (a FIFO, a device). */
+        hid_t dcpl = H5Dget_create_plist(obj);
+        if (dcpl < 0) goto done;
+        int outside = H5Pget_layout(dcpl) == H5D_VIRTUAL || H5Pget_external_count(dcpl) != 0;
+        H5Pclose(dcpl);
+        if (outside) goto done;
+    }
     H5T_class_t cls = H5Tget_class(ftype);
     int vlen_string = 0;
     if (cls == H5T_STRING) {

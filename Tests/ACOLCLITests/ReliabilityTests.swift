@@ -3,6 +3,8 @@ import Testing
 import ACOL
 import ACOLDatasets
 import ACOLHDF5
+@testable import ACOLCLI
+import ACOLData
 
 /// Issue 9's classes of defects, end to end through the `acol` binary: nothing an option, an
 /// output path or a fault does may destroy an input, crash or hang.
@@ -214,6 +216,34 @@ struct ReliabilityTests {
         #expect(union.count == 60)
         let bad = try CLI.run(["run", f.model, png, "--shard", "4/3"], in: dir.url)
         #expect(bad.status == 64)
+    }
+}
+
+@Suite("Slurm job arrays")
+struct SlurmArrayTests {
+    /// The shard is the task's position in the array: ids from SLURM_ARRAY_TASK_MIN in steps of
+    /// SLURM_ARRAY_TASK_STEP (an array 1-5:2 has tasks 1, 3, 5 = shards 1, 2, 3 of 3; it ran
+    /// shards 1 and 3 and skipped 2 before). Ids that are not numbers, or off the steps, are errors.
+    @Test func theShardIsTheTasksPositionInTheArray() throws {
+        func shard(_ env: [String: String]) throws -> String? {
+            try Shard.fromEnvironment(env).map { "\($0.index)/\($0.count)" }
+        }
+        #expect(try shard([:]) == nil)
+        #expect(try shard(["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"]) == "2/4")
+        #expect(try shard(["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0"]) == "1/4")
+        var seen: [String] = []
+        for id in [1, 3, 5] {
+            let env = ["SLURM_ARRAY_TASK_ID": "\(id)", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2"]
+            seen.append(try #require(try shard(env)))
+        }
+        #expect(seen == ["1/3", "2/3", "3/3"])
+        for bad in [["SLURM_ARRAY_TASK_ID": "abc", "SLURM_ARRAY_TASK_COUNT": "4"],
+                    ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "x"],
+                    ["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2"],
+                    ["SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2"],
+                    ["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "4"]] {
+            #expect(throws: (any Error).self, "\(bad)") { _ = try shard(bad) }
+        }
     }
 }
 

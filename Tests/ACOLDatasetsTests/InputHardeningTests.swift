@@ -41,6 +41,36 @@ enum MATBuild {
 
 /// PNG files built byte by byte (stored deflate blocks), for images libpng would not write.
 enum PNGBuild {
+    /// A 16-bit image of `channels` samples per pixel (row-major), optionally Adam7-interlaced
+    /// (seven passes of sub-images, each row with filter byte 0).
+    static func png16(width w: Int, height h: Int, colorType: UInt8, channels nc: Int, samples: [UInt16], interlaced: Bool) -> [UInt8] {
+        func row(_ y: Int, _ xs: StrideTo<Int>) -> [UInt8] {
+            [0] + xs.flatMap { x in (0..<nc).flatMap { c in let v = samples[(y * w + x) * nc + c]; return [UInt8(v >> 8), UInt8(v & 255)] } }
+        }
+        var raw: [UInt8] = []
+        if interlaced {
+            for (x0, y0, dx, dy) in [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+            where x0 < w && y0 < h {
+                for y in stride(from: y0, to: h, by: dy) { raw += row(y, stride(from: x0, to: w, by: dx)) }
+            }
+        } else {
+            for y in 0..<h { raw += row(y, stride(from: 0, to: w, by: 1)) }
+        }
+        let ihdr = be32(UInt32(w)) + be32(UInt32(h)) + [16, colorType, 0, 0, interlaced ? 1 : 0]
+        var idat: [UInt8] = []   // stored blocks of at most 65,535 bytes
+        var a: UInt32 = 1, b: UInt32 = 0
+        for x in raw { a = (a + UInt32(x)) % 65521; b = (b + a) % 65521 }
+        idat = [0x78, 0x01]
+        var start = 0
+        repeat {
+            let n = min(65535, raw.count - start), last: UInt8 = start + n == raw.count ? 1 : 0
+            idat += [last, UInt8(n & 255), UInt8(n >> 8), UInt8(~n & 255), UInt8((~n >> 8) & 255)] + raw[start..<(start + n)]
+            start += n
+        } while start < raw.count
+        idat += be32(b << 16 | a)
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", idat) + chunk("IEND", [])
+    }
+
     static func crc32(_ b: [UInt8]) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
         for x in b {
@@ -99,6 +129,41 @@ func makeFIFO(_ path: String) throws {
                 let img = try PNGDecoder.decode(path: path)
                 #expect(img.pixels == expected, "\(name)")
                 #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
+            }
+        }
+    }
+
+    /// 16-bit Adam7-interlaced PNGs (libpng's simplified reader scrambled about half their rows
+    /// when reducing them to 8 bits): grey, grey + alpha and RGBA decode to v / 257 rounded, the
+    /// same as their non-interlaced twins (colour under alpha within 1: libpng's linear reading
+    /// premultiplies it, acol divides it out).
+    @Test func sixteenBitInterlacedPNGsDecodeLikeTheirNonInterlacedTwins() throws {
+        try withTempDir { dir in
+            var rng = SystemRandomNumberGenerator()
+            for (colorType, nc) in [(UInt8(0), 1), (4, 2), (6, 4)] {
+                let w = 13, h = 11
+                var samples = (0..<(w * h * nc)).map { _ in UInt16.random(in: 0...65535, using: &rng) }
+                if nc == 2 || nc == 4 {   // alpha of at least 2,000 (of 65,535): colour within 1 after premultiplying
+                    for p in 0..<(w * h) { samples[p * nc + nc - 1] = UInt16.random(in: 2_000...65535, using: &rng) }
+                }
+                let interlaced = PNGBuild.png16(width: w, height: h, colorType: colorType, channels: nc, samples: samples, interlaced: true)
+                let plain = PNGBuild.png16(width: w, height: h, colorType: colorType, channels: nc, samples: samples, interlaced: false)
+                try write(interlaced, dir + "/i\(nc).png")
+                try write(plain, dir + "/p\(nc).png")
+                let a = try PNGDecoder.decode(path: dir + "/i\(nc).png")
+                let b = try PNGDecoder.decode(path: dir + "/p\(nc).png")
+                let shape = [a.height, a.width, a.channels]
+                #expect(shape == [h, w, nc])
+                let pa = a.pixels, pb = b.pixels
+                let expected = samples.map { UInt8((UInt32($0) * 2 + 257) / 514) }
+                var worstExpected = 0, worstTwin = 0, worstAlpha = 0
+                for i in 0..<expected.count {
+                    let dExpected = abs(Int(pa[i]) - Int(expected[i])), dTwin = abs(Int(pa[i]) - Int(pb[i]))
+                    if nc > 1 && i % nc == nc - 1 { worstAlpha = max(worstAlpha, dExpected, dTwin) }
+                    worstExpected = max(worstExpected, dExpected); worstTwin = max(worstTwin, dTwin)
+                }
+                let tolerance = nc > 1 ? 1 : 0   // colour under alpha: within 1; alpha and grey exact
+                #expect(worstExpected <= tolerance && worstTwin <= tolerance && worstAlpha == 0, "\(nc) channels")
             }
         }
     }

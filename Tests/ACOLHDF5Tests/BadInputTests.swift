@@ -92,6 +92,24 @@ extension HDF5Tests {
             #expect(try DatasetReader(path: Fixture.path("dataset-h5py.h5")).read(split: "train").count == 40)
         }
 
+        /// Data that is not in the file: a virtual dataset (mapped from a file that is missing,
+        /// which libhdf5 reads as zeros) and external raw storage (/dev/zero) are refused at
+        /// once, naming the dataset, before any read (the probe of unchecked files skips them).
+        @Test(arguments: [("dataset-h5py-virtual.h5", "virtual dataset"), ("dataset-h5py-external.h5", "external file")])
+        func dataOutsideTheFileIsRefused(_ name: String, _ what: String) throws {
+            let path = Fixture.path(name)
+            let started = Date()
+            let e = expectHDF5Error { _ = try DatasetReader(path: path).read(split: "train") }
+            guard case .invalidContent(let p, let object, let problem)? = e else {
+                Issue.record("expected invalidContent, got \(String(describing: e))"); return
+            }
+            #expect(p == path && object == "/train/images")
+            #expect(problem.contains(what) && problem.contains("stored in the file itself"), "\(problem)")
+            let lines = (e?.errorDescription ?? "").split(whereSeparator: \.isNewline)
+            #expect(lines.count == 1)
+            #expect(Date().timeIntervalSince(started) < 20, "refused at once, not after the probe's timeout")
+        }
+
         @Test func foreignAndWrongKindFiles() throws {
             let dir = TempDir()
             // The data-set fixture given as a model, and the model fixture as a data set.

@@ -31,12 +31,12 @@ extension HDF5Tests {
             let dir = TempDir()
             try refusedArchitecture(dir, "negative-k.h5", architectureJSON(k: "-3"), k: -3, expecting: ["parents >= 1 and k >= 1", "2 x -3"])
             try refusedArchitecture(dir, "huge-k.h5", architectureJSON(parents: "1", k: "1099511627776"), np: 1, k: 1 << 40,
-                                    expecting: ["1 x 1099511627776", "at most 4096"])
+                                    expecting: ["1 x 1099511627776", "at most 4000"])
             // n_p x k overflows Int: caught by multipliedReportingOverflow, not a trap.
             try refusedArchitecture(dir, "overflow.h5", architectureJSON(parents: "4294967296", k: "4294967296"),
                                     np: 1 << 32, k: 1 << 32, expecting: ["(overflows)"])
             try refusedArchitecture(dir, "np-k-big.h5", architectureJSON(parents: "100", k: "100"), np: 100, k: 100,
-                                    expecting: ["10000 nodes", "at most 4096"])
+                                    expecting: ["10000 nodes", "at most 4000"])
         }
 
         @Test func absurdBodies() throws {
@@ -89,7 +89,7 @@ extension HDF5Tests {
             let mapping = try craftedModel(dir, "mapping.h5") { f in
                 try f.writeDataset("acol/parent_of_fine", [Int32](repeating: 0, count: 5000))
             }
-            #expect(hdf5Message { _ = try ModelFile.load(mapping) } == "\(mapping): /acol/parent_of_fine: expected at most 4096 values, found shape [5000] (5000 values)")
+            #expect(hdf5Message { _ = try ModelFile.load(mapping) } == "\(mapping): /acol/parent_of_fine: expected at most 4000 values, found shape [5000] (5000 values)")
 
             // A weight declared 2^40 long (sparse): refused on its shape, never read.
             let weight = try craftedModel(dir, "weight.h5") { f in
@@ -149,7 +149,7 @@ extension HDF5Tests {
             let r = try DatasetReader(path: p)
             defer { r.close() }
             #expect(hdf5Message { _ = try r.read(split: "train") } ==
-                    "\(p): /train/fine_labels: entry 2 is 2147483647, expected 0..<4096 (the file has no names for them; at most 4096 classes)")
+                    "\(p): /train/fine_labels: entry 2 is 2147483647, expected 0..<4000 (the file has no names for them; at most 4000 classes)")
             #expect(try r.read(split: "train", range: 0..<2).fineLabels == [0, 1])
 
             let splits = dir.file("splits.h5")

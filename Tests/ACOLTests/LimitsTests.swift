@@ -33,7 +33,7 @@ struct LimitsTests {
         let head = ACOLHeadSpec(parents: 2, k: 3)
         refused(NetworkSpec(inputShape: [8, 8, 1], layers: [], head: ACOLHeadSpec(parents: 1 << 32, k: 1 << 32)), "(overflows)")
         refused(NetworkSpec(inputShape: [8, 8, 1], layers: [], head: ACOLHeadSpec(parents: 2, k: -3)), "parents >= 1 and k >= 1")
-        refused(NetworkSpec(inputShape: [8, 8, 1], layers: [], head: ACOLHeadSpec(parents: 1, k: 4_611_686_018_427_387_904)), "at most 4096")
+        refused(NetworkSpec(inputShape: [8, 8, 1], layers: [], head: ACOLHeadSpec(parents: 1, k: 4_611_686_018_427_387_904)), "at most 4000")
         refused(NetworkSpec(inputShape: [1 << 40, 1 << 40, 1 << 40], layers: [], head: head), "input shape")
         refused(NetworkSpec(inputShape: [16384, 16384, 1], layers: [], head: head), "<= 67108864")
         refused(NetworkSpec(inputShape: [8, 8, 1], layers: [.flatten, .dense(1_000_000_000_000)], head: head), "units in 1...65536")

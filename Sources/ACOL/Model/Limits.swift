@@ -24,10 +24,13 @@ public enum ACOLLimits {
     /// All tensors of a network together (weights, biases, BatchNorm statistics): 512 Mi floats
     /// (2 GiB; every preset on 96 x 96 x 3 inputs with 64 filters fits: cnn1 has 303 M).
     public static let maxParameters = 1 << 29
-    /// Output nodes of the ACOL head (n_p x k); also bounds n_p and k.
-    public static let maxNodes = 4096
-    /// Fine classes (named, or implied by labels) and parents of a data set or model.
-    public static let maxClasses = 4096
+    /// Output nodes of the ACOL head (n_p x k); also bounds n_p and k. The model file names every
+    /// node in one string-array attribute, and HDF5 keeps an attribute in an object header of at
+    /// most 64 KiB: 16 bytes an entry, so about 4,090 entries fit (4,092 failed, after training).
+    public static let maxNodes = 4000
+    /// Fine classes (named, or implied by labels) and parents of a data set or model (their names
+    /// are string-array attributes too, as above).
+    public static let maxClasses = 4000
     /// Epochs of a model's training history.
     public static let maxEpochs = 1 << 20
     /// Splits of a data-set file.
