@@ -144,7 +144,11 @@ public enum ParentSpec: Equatable, Sendable {
                     }
                     parentOf[c] = g
                 }
-                names.append(group.name ?? Self.describe(group.classes))
+                let name = group.name ?? Self.describe(group.classes)
+                if let first = names.firstIndex(of: name) {
+                    throw DataError.invalidParentSpec(source: src, reason: "parents \(first + 1) and \(g + 1) are both named '\(name)', expected a name for each (-k and the tables refer to parents by name)")
+                }
+                names.append(name)
             }
             if let missing = parentOf.firstIndex(of: -1) {
                 throw DataError.invalidParentSpec(source: src, reason: "class \(missing) (\(fineNames[missing])) is in no group, expected every class 0...\(n - 1) in one")

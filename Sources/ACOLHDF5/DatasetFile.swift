@@ -386,6 +386,14 @@ public final class DatasetReader {
                 }
                 let fine = s.hasFineLabels ? try labels("fine_labels", limit: d.labels.fineNames.count) : nil
                 let coarse = s.hasCoarseLabels ? try labels("coarse_labels", limit: d.labels.parentNames.count) : nil
+                // Both kinds of label: each image's parent must be its fine class's parent
+                // (a file written elsewhere could say otherwise, and training would follow it).
+                let parentOf = d.labels.parentOfFine
+                if let fine, let coarse, !parentOf.isEmpty,
+                   let i = (0..<fine.count).first(where: { Int(fine[$0]) < parentOf.count && Int(coarse[$0]) != parentOf[Int(fine[$0])] }) {
+                    throw HDF5Error.invalidContent(path: path, object: "/\(name)/coarse_labels",
+                        problem: "entry \(range.lowerBound + i) is \(coarse[i]), but its fine label \(fine[i]) belongs to parent \(parentOf[Int(fine[i])]) (/@parent_of_fine); expected the two to agree")
+                }
                 return ImageSet(count: range.count, height: d.height, width: d.width, channels: d.channels, pixels: pixels,
                                 fineLabels: fine, coarseLabels: coarse)
             }

@@ -28,6 +28,9 @@ import ACOLDatasets
         #expect(throws: DataError.self) { try ParentSpec.parse("0-4,4-9").resolve(fineNames: digits) }   // 4 twice
         #expect(throws: DataError.self) { try ParentSpec.parse("0-3,5-9").resolve(fineNames: digits) }   // 4 missing
         #expect(throws: DataError.self) { try ParentSpec.parse("0-4,5-10").resolve(fineNames: digits) }  // no class 10
+        // two parents of one name: -k a=3 and the tables could not tell them apart
+        let e = #expect(throws: DataError.self) { try ParentSpec.parse("0-4:a,5-9:a").resolve(fineNames: digits) }
+        #expect(e?.localizedDescription.contains("both named 'a'") == true)
         #expect(throws: DataError.self) { try ParentSpec.byDivision(3).resolve(fineNames: digits) }      // 10 % 3 != 0
         do { _ = try ParentSpec.parse("0-3,5-9").resolve(fineNames: digits) } catch {
             #expect(error.localizedDescription == "parent spec 0-3,5-9: class 4 (4) is in no group, expected every class 0...9 in one")

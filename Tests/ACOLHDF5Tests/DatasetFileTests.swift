@@ -46,6 +46,29 @@ extension HDF5Tests {
             #expect(try HDF5Inspector.classify(path) == .dataset(version: 1))
         }
 
+        /// A file whose coarse label of an image is not its fine class's parent (written by
+        /// another tool) is refused at read, naming the entry; training would follow it.
+        @Test func coarseLabelsMustAgreeWithTheFineClassesParents() throws {
+            let dir = TempDir()
+            let path = dir.file("data.h5")
+            var set = makeImages(count: 20, seed: 4)
+            var coarse = try #require(set.coarseLabels)
+            coarse[13] = 1 - coarse[13]
+            set.coarseLabels = coarse
+            let w = try DatasetWriter(path: path)
+            try w.begin(sampleDescription)
+            try w.beginSplit("train", expectedCount: nil)
+            try w.append(set)
+            try w.endSplit()
+            try w.finish()
+            let e = expectHDF5Error { _ = try DatasetReader(path: path).read(split: "train") }
+            guard case .invalidContent(_, let object, let problem)? = e else {
+                Issue.record("expected invalidContent, got \(String(describing: e))"); return
+            }
+            #expect(object == "/train/coarse_labels" && problem.contains("entry 13"), "\(problem)")
+            #expect(try DatasetReader(path: path).read(split: "train", range: 0..<13).count == 13, "the rows before it read")
+        }
+
         @Test func unlabelledAndEmptySplits() throws {
             let dir = TempDir()
             let path = dir.file("d.h5")
