@@ -316,7 +316,14 @@ struct Train: ParsableCommand {
             throw CLIError.file(data, "the data set has no splits")
         }
         if let limit, limit < trainSet.count { trainSet = trainSet.subset(Array(0..<limit)) }
-        let testSet = prepared.splits["test"]
+        // Without a "train" split the first split trains; when that is "test", nothing held out
+        // is left to score (its figures would be on the training images).
+        let trainName = prepared.splits["train"] != nil ? "train" : (prepared.splitOrder.first ?? "")
+        let testSet = trainName == "test" ? nil : prepared.splits["test"]
+        if trainName != "train" && isRoot {
+            Console.warn("\(data) has no 'train' split: training on '\(trainName)' (\(trainSet.count) images)"
+                         + (trainName == "test" ? "; no held-out split is scored" : ""))
+        }
         let d = prepared.description
         let batchSize = self.batchSize ?? defaults.batchSize
 

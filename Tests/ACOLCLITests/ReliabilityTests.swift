@@ -219,6 +219,27 @@ struct ReliabilityTests {
     }
 }
 
+@Suite("splits")
+struct SplitChoiceTests {
+    /// A data set with only a test split trains on it, says so, and does not score the same
+    /// images as if they were held out.
+    @Test func onlyATestSplitTrainsWithAWarningAndNoHeldOutScore() throws {
+        let dir = try TempDir()
+        let src = dir.url.appendingPathComponent("t").path
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        for f in ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.copyItem(atPath: CLI.mnistFixture + "/" + f, toPath: src + "/" + f)
+        }
+        let c = try CLI.run(["convert", src, "--parents", "0-4,5-9", "-o", "t.h5"], in: dir.url)
+        #expect(c.status == 0, "\(c.stderr)")
+        let r = try CLI.run(["train", "t.h5", "-o", "m.h5", "--arch", "mlp", "--hidden", "16", "--epochs", "1",
+                             "--threads", "1", "--consistency", "0", "--marginal", "0"], in: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("t.h5 has no 'train' split: training on 'test' (1000 images); no held-out split is scored"))
+        #expect(!r.stderr.contains("scoring"), "\(r.stderr)")
+    }
+}
+
 @Suite("Slurm job arrays")
 struct SlurmArrayTests {
     /// The shard is the task's position in the array: ids from SLURM_ARRAY_TASK_MIN in steps of
