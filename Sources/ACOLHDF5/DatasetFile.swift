@@ -372,7 +372,8 @@ public final class DatasetReader {
                     try pixels.withUnsafeMutableBufferPointer { try ds.readRows(range.lowerBound, range.count, rowShape: rowShape, into: $0) }
                 }
                 func labels(_ label: String, limit: Int) throws -> [Int32] {
-                    var v = [Int32](repeating: 0, count: range.count)
+                    // Read at 64 bits, so a value beyond Int32 is reported as it is, not clamped.
+                    var v = [Int64](repeating: 0, count: range.count)
                     try closing(g.openDataset(label)) { ds in
                         try v.withUnsafeMutableBufferPointer { try ds.readRows(range.lowerBound, range.count, rowShape: [], into: $0) }
                     }
@@ -382,7 +383,7 @@ public final class DatasetReader {
                         throw HDF5Error.invalidContent(path: path, object: "/\(name)/\(label)",
                                                        problem: "entry \(range.lowerBound + i) is \(v[i]), expected 0..<\(bound)" + (limit > 0 ? "" : " (the file has no names for them; at most \(ACOLLimits.maxClasses) classes)"))
                     }
-                    return v
+                    return v.map { Int32($0) }
                 }
                 let fine = s.hasFineLabels ? try labels("fine_labels", limit: d.labels.fineNames.count) : nil
                 let coarse = s.hasCoarseLabels ? try labels("coarse_labels", limit: d.labels.parentNames.count) : nil
