@@ -26,28 +26,30 @@ enum CIFAR {
                 throw DatasetError.unknownLayout(path: dir, expected: "CIFAR-10 files data_batch_1.bin ... data_batch_5.bin, test_batch.bin", found: "none of them")
             }
             let meta = try Detect.readNames(Detect.join(dir, "batches.meta.txt"))
-            return try plan(files, variant: .cifar10, names: meta, coarseNames: nil, options: options)
+            return try plan(files, variant: .cifar10, names: meta, coarseNames: nil, options: options,
+                            namesFile: Detect.join(dir, "batches.meta.txt"))
         }
         for (n, split) in [("train.bin", "train"), ("test.bin", "test")] where names.contains(n) {
             files.append((Detect.join(dir, n), split))
         }
         if files.isEmpty { throw DatasetError.unknownLayout(path: dir, expected: "CIFAR-100 files train.bin and test.bin", found: "neither") }
         return try plan(files, variant: .cifar100, names: try Detect.readNames(Detect.join(dir, "fine_label_names.txt")),
-                        coarseNames: try Detect.readNames(Detect.join(dir, "coarse_label_names.txt")), options: options)
+                        coarseNames: try Detect.readNames(Detect.join(dir, "coarse_label_names.txt")), options: options,
+                        namesFile: Detect.join(dir, "fine_label_names.txt"), coarseNamesFile: Detect.join(dir, "coarse_label_names.txt"))
     }
 
     static func plan(_ files: [(path: String, split: String)], variant: DatasetFormat, names: [String]?, coarseNames: [String]?,
-                     options: ConvertOptions) throws -> Plan {
+                     options: ConvertOptions, namesFile: String? = nil, coarseNamesFile: String? = nil) throws -> Plan {
         var warnings: [String] = []
         var fine = options.classNames ?? names ?? (variant == .cifar10 ? ClassNames.cifar10 : ClassNames.cifar100Fine)
         let standardCount = variant == .cifar10 ? 10 : 100
         if fine.count != standardCount && options.classNames == nil {
-            warnings.append("\(names == nil ? "" : "class names file: ")expected \(standardCount) class names, found \(fine.count); using the standard names")
+            warnings.append("\(names == nil ? "" : "\(namesFile ?? "class names file"): ")expected \(standardCount) class names, found \(fine.count); using the standard names")
             fine = variant == .cifar10 ? ClassNames.cifar10 : ClassNames.cifar100Fine
         }
         var coarse = coarseNames ?? ClassNames.cifar100Coarse
         if variant == .cifar100 && coarse.count != 20 {
-            warnings.append("coarse_label_names.txt: expected 20 names, found \(coarse.count); using the standard names")
+            warnings.append("\(coarseNamesFile ?? "coarse_label_names.txt"): expected 20 names, found \(coarse.count); using the standard names")
             coarse = ClassNames.cifar100Coarse
         }
         var parentOfFine = [Int](repeating: -1, count: fine.count)
