@@ -223,6 +223,7 @@ struct Inspect: ParsableCommand {
         Console.out("\(file): acol data set (\(provenance(reader.formatVersion, reader.creator, reader.created)))")
         Console.out("images \(d.height)x\(d.width)x\(d.channels) u8; \(rows.map { "\($0.name) \($0.images)" }.joined(separator: ", "))")
         if !d.source.isEmpty { Console.out("source: \(printable(d.source))") }
+        if let shard = d.shard { Console.out("shard \(shard.index) of \(shard.count) of a sharded conversion ('acol merge' joins shards 1...\(shard.count) in order)") }
         let classCount = max(d.labels.fineNames.count, rows.map(\.per_class.count).max() ?? 0)
         if classCount > 0 {
             Console.out("")

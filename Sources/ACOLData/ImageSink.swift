@@ -7,9 +7,13 @@ public struct DatasetDescription: Equatable, Sendable {
     public var labels: LabelInfo
     /// Free text: the format and the input files, e.g. "idx: train-images-idx3-ubyte.gz, ...".
     public var source: String
+    /// The shard of a sharded conversion this file holds (`acol convert --shard I/N`), nil for a
+    /// whole data set: `acol merge` checks that it joins shards 1...N of one N, each once, in order.
+    public var shard: Shard?
 
-    public init(height: Int, width: Int, channels: Int, labels: LabelInfo, source: String) {
+    public init(height: Int, width: Int, channels: Int, labels: LabelInfo, source: String, shard: Shard? = nil) {
         self.height = height; self.width = width; self.channels = channels; self.labels = labels; self.source = source
+        self.shard = shard
     }
 }
 

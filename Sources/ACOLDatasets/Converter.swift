@@ -175,7 +175,8 @@ public enum Converter {
         let labels = LabelInfo(fineNames: fineNames, parentNames: parentNames, parentOfFine: parentOfFine)
         try sink.refuseInputs(inputs + plan.splits.flatMap { $0.sources.flatMap(\.files) })
         try sink.begin(DatasetDescription(height: target.shape.height, width: target.shape.width,
-                                          channels: target.shape.channels, labels: labels, source: plan.source))
+                                          channels: target.shape.channels, labels: labels, source: plan.source,
+                                          shard: options.shard))
         let total = plan.splits.reduce(0) { $0 + $1.sources.reduce(0) { $0 + $1.expectedCount } }
         var done = 0
         var summaries: [SplitSummary] = []

@@ -128,6 +128,7 @@ public final class DatasetWriter: ImageSink {
             try root.setAttribute("creator", string: creator)
             try root.setAttribute("created", string: iso8601Now())
             try root.setAttribute("source", string: description.source)
+            if let shard = description.shard { try root.setAttribute("shard", string: "\(shard.index)/\(shard.count)") }
             try root.setAttribute("height", Int64(description.height))
             try root.setAttribute("width", Int64(description.width))
             try root.setAttribute("channels", Int64(description.channels))
@@ -300,6 +301,14 @@ public final class DatasetReader {
             }
         }
         let source = try root.hasAttribute("source") ? try root.stringAttribute("source") : ""
+        var shard: Shard?
+        if try root.hasAttribute("shard") {
+            let text = try root.stringAttribute("shard")
+            guard let s = Shard(text: text) else {
+                throw bad("/ attribute 'shard'", "expected 'I/N' with 1 <= I <= N, found '\(text.prefix(40))'")
+            }
+            shard = s
+        }
         let creator = (try? root.stringAttribute("creator")) ?? ""
         let created = (try? root.stringAttribute("created")) ?? ""
         let names: [String]
@@ -340,7 +349,8 @@ public final class DatasetReader {
             splits.append(info)
         }
         let d = DatasetDescription(height: h, width: w, channels: c,
-                                   labels: LabelInfo(fineNames: fine, parentNames: parents, parentOfFine: pof), source: source)
+                                   labels: LabelInfo(fineNames: fine, parentNames: parents, parentOfFine: pof), source: source,
+                                   shard: shard)
         return (d, splits, version, creator, created)
     }
 

@@ -25,6 +25,7 @@ public enum DatasetMerge {
                 throw DataError.badInput(path: path, expected: "the class and parent names of \(first)", found: "other labels")
             }
         }
+        try checkShards(readers.map(\.description.shard), inputs)
         // Split names in first-seen order.
         var names: [String] = []
         for r in readers { for s in r.splits.map(\.name) where !names.contains(s) { names.append(s) } }
@@ -51,5 +52,33 @@ public enum DatasetMerge {
             out.append((name, count))
         }
         return out
+    }
+
+    /// Files from `acol convert --shard` record their shard: such files are joined only as
+    /// shards 1...N of one N, each once, in order (two copies of shard 1 looked like the whole
+    /// set). Files without the record (whole data sets, files written elsewhere) join freely,
+    /// but not mixed with shards.
+    static func checkShards(_ shards: [Shard?], _ inputs: [String]) throws {
+        let recorded = shards.compactMap { $0 }
+        guard !recorded.isEmpty else { return }
+        if let i = shards.firstIndex(where: { $0 == nil }) {
+            throw DataError.badInput(path: inputs[i], expected: "a shard of a sharded conversion, as the other inputs are",
+                                     found: "a file that records no shard (a whole data set?)")
+        }
+        let n = recorded[0].count
+        for (i, s) in recorded.enumerated() {
+            guard s.count == n else {
+                throw DataError.badInput(path: inputs[i], expected: "a shard of \(n) (as \(inputs[0]))", found: "shard \(s.index)/\(s.count)")
+            }
+            guard s.index == i + 1 else {
+                let seen = recorded.prefix(i).contains { $0.index == s.index }
+                throw DataError.badInput(path: inputs[i], expected: "shard \(i + 1)/\(n) in position \(i + 1) (shards 1...\(n) in order, each once)",
+                                         found: "shard \(s.index)/\(n)" + (seen ? ", given twice" : ""))
+            }
+        }
+        guard recorded.count == n else {
+            throw DataError.badInput(path: inputs[inputs.count - 1], expected: "all \(n) shards (1...\(n))",
+                                     found: "\(recorded.count) of them: shard \(recorded.count + 1)/\(n) onwards missing")
+        }
     }
 }

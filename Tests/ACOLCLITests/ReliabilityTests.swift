@@ -325,8 +325,26 @@ struct ShardedConversionTests {
         #expect(a.splits == b.splits)
         #expect(a.description.labels == b.description.labels)
         for s in a.splits { #expect(try a.read(split: s.name) == b.read(split: s.name), "split \(s.name)") }
+        #expect(a.description.shard == nil && b.description.shard == nil)
+        #expect(try DatasetReader(path: dir.path("part2.h5")).description.shard == Shard(index: 2, count: 3))
         // The merge refuses to write over one of its inputs.
         let bad = try CLI.run(["merge", "part1.h5", "part2.h5", "-o", "part1.h5"], in: dir.url)
         #expect(bad.status == 1 && bad.stderr.contains("cannot be an output"))
+        // Shards are joined as 1...N of one N, each once, in order (two copies of shard 1 looked
+        // like the whole set); a whole data set does not mix with shards.
+        let other = try CLI.run(["convert", input, "-o", "half1.h5", "--shard", "1/2"] + extra, in: dir.url)
+        try #require(other.status == 0, "\(other.stderr)")
+        for (inputs, says) in [(["part1.h5", "part1.h5", "part3.h5"], "shard 1/3, given twice"),
+                               (["part2.h5", "part1.h5", "part3.h5"], "found shard 2/3"),
+                               (["part1.h5", "part2.h5"], "shard 3/3 onwards missing"),
+                               (["part1.h5", "half1.h5"], "found shard 1/2"),
+                               (["part1.h5", "whole.h5"], "records no shard")] {
+            let r = try CLI.run(["merge"] + inputs + ["-o", "x.h5"], in: dir.url)
+            #expect(r.status == 1 && r.stderr.contains(says), "\(inputs): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.path("x.h5")))
+        }
+        let i = try CLI.run(["inspect", "part2.h5"], in: dir.url)
+        #expect(i.stdout.contains("shard 2 of 3 of a sharded conversion"))
     }
 }
