@@ -153,7 +153,13 @@ enum Detect {
                     }
                     return found.first
                 }
-                guard let img = pick("\(prefix)-images-idx3-ubyte") else { continue }
+                guard let img = pick("\(prefix)-images-idx3-ubyte") else {
+                    // A label file without its images: that split is left out; say so.
+                    if let lab = names.first(where: { normalizedIDXName($0) == "\(prefix)-labels-idx1-ubyte" }) {
+                        warnings.add("\(dir): \(lab) has no \(prefix)-images-idx3-ubyte[.gz] next to it; the \(split) split is left out")
+                    }
+                    continue
+                }
                 guard let lab = pick("\(prefix)-labels-idx1-ubyte") else {
                     throw DatasetError.unknownLayout(path: dir, expected: "\(prefix)-labels-idx1-ubyte[.gz] next to \(img)", found: "no such file")
                 }

@@ -47,6 +47,20 @@ import ACOLDatasets
         }
     }
 
+    /// A label file whose image file is missing leaves its split out, and a warning says so.
+    @Test func anOrphanLabelFileIsNamed() throws {
+        try withTempDir { dir in
+            for f in ["train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+                try FileManager.default.copyItem(atPath: fixture("mnist-small/" + f), toPath: dir + "/" + f)
+            }
+            let (sink, summary) = try convert([dir])
+            #expect(sink.split("train") == nil && sink.split("test")?.count == 1000)
+            #expect(summary.warnings.count == 1)
+            #expect(summary.warnings.first?.contains("train-labels-idx1-ubyte.gz has no train-images-idx3-ubyte[.gz] next to it; the train split is left out") == true,
+                    "\(summary.warnings)")
+        }
+    }
+
     @Test func explicitFilesAndBoundedBatches() throws {
         let sink = CountingSink()
         var calls = 0
