@@ -69,6 +69,23 @@ extension HDF5Tests {
             #expect(try DatasetReader(path: path).read(split: "train", range: 0..<13).count == 13, "the rows before it read")
         }
 
+        /// More classes than a data-set file holds (the reader's limit, and what fits an HDF5
+        /// attribute) are refused at begin, before any image, and leave no file.
+        @Test func tooManyClassesAreRefusedAtBegin() throws {
+            let dir = TempDir()
+            let path = dir.file("data.h5")
+            let n = ACOLLimits.maxClasses + 1
+            let w = try DatasetWriter(path: path)
+            let e = expectHDF5Error {
+                try w.begin(DatasetDescription(height: 2, width: 2, channels: 1,
+                                               labels: LabelInfo(fineNames: (0..<n).map { "c\($0)" }, parentNames: [], parentOfFine: []),
+                                               source: "test"))
+            }
+            #expect(e?.errorDescription?.contains("\(n) fine classes: a data-set file holds at most \(ACOLLimits.maxClasses)") == true)
+            w.abort()
+            #expect(dir.contents().isEmpty)
+        }
+
         @Test func unlabelledAndEmptySplits() throws {
             let dir = TempDir()
             let path = dir.file("d.h5")
