@@ -184,42 +184,38 @@ def dataset(rng):
     return expected
 
 
+def small_dataset(f, h, w, c, n):
+    """The root attributes and a train split with fine labels (0, 1, 0, ...) of a small data set;
+    returns the split group, for the caller to add its images."""
+    f.attrs["format"] = "acol-dataset"
+    f.attrs["format_version"] = 1
+    f.attrs["height"] = h
+    f.attrs["width"] = w
+    f.attrs["channels"] = c
+    f.attrs["splits"] = np.array(["train"], dtype=STR)
+    g = f.create_group("train")
+    g.create_dataset("fine_labels", data=np.arange(n, dtype=np.int32) % 2)
+    return g
+
+
 def dataset_lzf():
     h, w, c = 4, 4, 1
     rng = np.random.default_rng(7)
     with h5py.File(os.path.join(OUT, "dataset-h5py-lzf.h5"), "w") as f:
-        f.attrs["format"] = "acol-dataset"
-        f.attrs["format_version"] = 1
-        f.attrs["height"] = h
-        f.attrs["width"] = w
-        f.attrs["channels"] = c
-        f.attrs["splits"] = np.array(["train"], dtype=STR)
-        g = f.create_group("train")
+        g = small_dataset(f, h, w, c, 8)
         g.create_dataset("images", data=rng.integers(0, 256, size=(8, h, w, c), dtype=np.uint8),
                          chunks=(4, h, w, c), compression="lzf")
-        g.create_dataset("fine_labels", data=np.arange(8, dtype=np.int32) % 2)
 
 
 def dataset_outside():
     h, w, c, n = 4, 4, 1, 8
-
-    def base(f):
-        f.attrs["format"] = "acol-dataset"
-        f.attrs["format_version"] = 1
-        f.attrs["height"] = h
-        f.attrs["width"] = w
-        f.attrs["channels"] = c
-        f.attrs["splits"] = np.array(["train"], dtype=STR)
-        g = f.create_group("train")
-        g.create_dataset("fine_labels", data=np.arange(n, dtype=np.int32) % 2)
-        return g
-
     layout = h5py.VirtualLayout(shape=(n, h, w, c), dtype=np.uint8)
     layout[:] = h5py.VirtualSource("missing-source.h5", "images", shape=(n, h, w, c))
     with h5py.File(os.path.join(OUT, "dataset-h5py-virtual.h5"), "w") as f:
-        base(f).create_virtual_dataset("images", layout, fillvalue=0)
+        small_dataset(f, h, w, c, n).create_virtual_dataset("images", layout, fillvalue=0)
     with h5py.File(os.path.join(OUT, "dataset-h5py-external.h5"), "w") as f:
-        base(f).create_dataset("images", (n, h, w, c), np.uint8, external=[("/dev/zero", 0, n * h * w * c)])
+        small_dataset(f, h, w, c, n).create_dataset("images", (n, h, w, c), np.uint8,
+                                                    external=[("/dev/zero", 0, n * h * w * c)])
 
 
 def main():
