@@ -51,7 +51,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Put every input into this one split instead of the detected train/test splits.")
     var split: String?
 
-    @Option(help: "Convert only shard I of N (1 <= I <= N) of every split, e.g. 2/8 (default: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set); 'acol merge' joins the shards in order.")
+    @Option(help: "Convert only shard I of N (1 <= I <= N) of every split, e.g. 2/8 (default: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set); 'acol merge' joins the shards in order.", transform: Shard.parseOption)
     var shard: Shard?
 
     @Flag(help: "Print the summary as JSON.")

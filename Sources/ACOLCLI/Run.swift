@@ -44,7 +44,7 @@ struct Run: ParsableCommand {
     @Flag(help: "No summary on standard error.")
     var quiet = false
 
-    @Option(help: "Run only shard I of N (1 <= I <= N) of the file list, e.g. 3/8, for job arrays; default: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set. The shards of one list are disjoint and together give every file once.")
+    @Option(help: "Run only shard I of N (1 <= I <= N) of the file list, e.g. 3/8, for job arrays; default: SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set. The shards of one list are disjoint and together give every file once.", transform: Shard.parseOption)
     var shard: Shard?
 
     func validate() throws {

@@ -229,6 +229,16 @@ enum OptionCheck {
 extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(text: argument) }
 
+    /// `--shard I/N`, with a message that says what is wrong ("5/4": I above N).
+    static func parseOption(_ text: String) throws -> Shard {
+        if let s = Shard(text: text) { return s }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) {
+            throw ValidationError("expected 1 <= I <= N (N at most 1000000), found I = \(i), N = \(n)")
+        }
+        throw ValidationError("expected I/N, two whole numbers such as 2/8")
+    }
+
     /// From Slurm's job-array variables, when SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are
     /// set: the task's position in the array, from SLURM_ARRAY_TASK_MIN (default 1) in steps of
     /// SLURM_ARRAY_TASK_STEP (default 1). A value that is not a whole number is an error.

@@ -216,6 +216,7 @@ struct ReliabilityTests {
         #expect(union.count == 60)
         let bad = try CLI.run(["run", f.model, png, "--shard", "4/3"], in: dir.url)
         #expect(bad.status == 64)
+        #expect(bad.stderr.contains("expected 1 <= I <= N (N at most 1000000), found I = 4, N = 3"), "\(bad.stderr)")
     }
 }
 
