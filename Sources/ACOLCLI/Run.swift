@@ -106,6 +106,12 @@ struct Run: ParsableCommand {
         }
         for (path, problem) in found.problems { try errorRow(path, problem) }
         bar.finish()
+        if failed > 0 && failed == total, let sink {
+            // Nothing could be run: a failed command leaves an existing output as it was.
+            sink.abort()
+            Console.error("none of the \(total) images could be run (each is named above); \(sink.path) was not written")
+            throw ExitCode.failure
+        }
         try sink?.commit()
         let secs = Date().timeIntervalSince(started)
         if !quiet {

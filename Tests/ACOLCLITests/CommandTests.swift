@@ -204,6 +204,12 @@ struct BinaryTests {
         // Only bad files: exit 1.
         let allBad = try CLI.run(["run", f.model, "pngs/bad.png"], in: dir.url)
         #expect(allBad.status == 1)
+        // ... and an existing output is left as it was.
+        try "earlier results\n".write(to: dir.url.appendingPathComponent("kept.csv"), atomically: true, encoding: .utf8)
+        let keep = try CLI.run(["run", f.model, "pngs/bad.png", "-o", "kept.csv"], in: dir.url)
+        #expect(keep.status == 1 && keep.stderr.contains("kept.csv was not written"), "\(keep.stderr)")
+        #expect(try String(contentsOf: dir.url.appendingPathComponent("kept.csv"), encoding: .utf8) == "earlier results\n")
+        #expect(!dir.files.contains { $0.contains(".tmp") }, "\(dir.files)")
     }
 
     @Test func montageWritesAPicture() throws {
