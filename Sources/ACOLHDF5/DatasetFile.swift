@@ -146,8 +146,9 @@ public final class DatasetWriter: ImageSink {
         try guarded {
             guard let d = description else { throw HDF5Error.usage(path: path, problem: "beginSplit('\(name)') before begin") }
             guard split == nil else { throw HDF5Error.usage(path: path, problem: "beginSplit('\(name)') while split '\(split!.name)' is open") }
-            guard !name.isEmpty, !name.contains("/"), name != ".", !name.hasPrefix(" ") else {
-                throw HDF5Error.usage(path: path, problem: "'\(name)' cannot be a split name (non-empty, no '/')")
+            guard !name.isEmpty, !name.contains("/"), name != ".", !name.hasPrefix(" "),
+                  !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw HDF5Error.usage(path: path, problem: "'\(name.debugDescription.dropFirst().dropLast())' cannot be a split name (non-empty, no '/', no control characters)")
             }
             guard !splitNames.contains(name) else { throw HDF5Error.usage(path: path, problem: "split '\(name)' written twice") }
             let root = out!.file!

@@ -86,6 +86,20 @@ extension HDF5Tests {
             #expect(dir.contents().isEmpty)
         }
 
+        /// Split names with '/', or control characters (a newline broke inspect's lines), are
+        /// refused.
+        @Test func oddSplitNamesAreRefused() throws {
+            for bad in ["a/b", "", "x\ny", "tab\there"] {
+                let dir = TempDir()
+                let w = try DatasetWriter(path: dir.file("d.h5"))
+                try w.begin(sampleDescription)
+                let e = expectHDF5Error { try w.beginSplit(bad, expectedCount: nil) }
+                #expect(e?.errorDescription?.contains("cannot be a split name") == true, "\(bad)")
+                #expect(e?.errorDescription?.contains("\n") == false)
+                w.abort()
+            }
+        }
+
         @Test func unlabelledAndEmptySplits() throws {
             let dir = TempDir()
             let path = dir.file("d.h5")
