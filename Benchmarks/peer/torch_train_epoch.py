@@ -10,7 +10,8 @@ acol data-set file (h5py: train/images, train/coarse_labels, test/...) into memo
 32, 32, pool, dropout .2, conv 64, 64, pool, dropout .3, dense 2048, dropout .5), BatchNorm on F,
 Linear to n_p * k nodes (node j -> parent j mod n_p); batches of 128 in a shuffled order; each
 batch forwarded as two views, the images and a random affine copy (rotation +-10 degrees, scale
-+-0.1, shear +-0.2, shift +-2 pixels, bilinear, zero outside); loss = parent cross-entropy of the
++-0.1, shear +-0.2, shift +-2 pixels, bilinear, zero outside; then contrast and gamma, u -> min(1,
+a u^g)); loss = parent cross-entropy of the
 duplicates' summed probabilities + all-node GAR (c_a = c_b = 1, c_F = 1e-6 on the summed
 ||Z||^2) + the two-view consistency term (c = 1) + the marginal term (c_m = 2); SGD lr 0.01,
 momentum 0.95, Nesterov, decay 1e-6. After each epoch the test split is scored in eval mode
@@ -55,7 +56,13 @@ def augment(x, gen):
     a = torch.stack([torch.stack([c * s, (c * sh - si) * s, t[:, 0]], 1),
                      torch.stack([si * s, (si * sh + c) * s, t[:, 1]], 1)], 1)
     grid = F.affine_grid(a, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+    y = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+    # Photometric part (the default since 2026-12-07): u -> min(1, a * u^g) per image, a and g
+    # log-uniform in [1/1.5, 1.5] and [1/2, 2]; x is in [0, 1].
+    la, lg = math.log(1.5), math.log(2.0)
+    fa = torch.exp((torch.rand(m, generator=gen) * 2 - 1) * la)[:, None, None, None]
+    fg = torch.exp((torch.rand(m, generator=gen) * 2 - 1) * lg)[:, None, None, None]
+    return torch.clamp(fa * y.clamp(0, 1).pow(fg), max=1.0)
 
 
 def objective(z, parents, n_p, k):
