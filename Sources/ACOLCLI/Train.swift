@@ -312,13 +312,12 @@ struct Train: ParsableCommand {
         let defaults = self.defaults
         let ownParents = unsupervised || labelled != nil
         let prepared = try DatasetLoader.load(data, parents: ownParents ? .none : try parentSource(parents))
-        guard var trainSet = prepared.trainingSplit else {
+        guard let trainName = prepared.trainingSplitName, var trainSet = prepared.splits[trainName] else {
             throw CLIError.file(data, "the data set has no splits")
         }
         if let limit, limit < trainSet.count { trainSet = trainSet.subset(Array(0..<limit)) }
         // Without a "train" split the first split trains; when that is "test", nothing held out
         // is left to score (its figures would be on the training images).
-        let trainName = prepared.splits["train"] != nil ? "train" : (prepared.splitOrder.first ?? "")
         let testSet = trainName == "test" ? nil : prepared.splits["test"]
         if trainName != "train" && isRoot {
             Console.warn("\(data) has no 'train' split: training on '\(trainName)' (\(trainSet.count) images)"

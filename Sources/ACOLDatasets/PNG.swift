@@ -69,7 +69,7 @@ public enum PNGDecoder {
         if let c = channels, !(1...4).contains(c) {
             throw DatasetError.invalidOption("channels must be 1, 2, 3 or 4, found \(c)")
         }
-        if !headerChecked { _ = try PNGHeader.read(path) }
+        let header = headerChecked ? nil : try PNGHeader.read(path)
         var image = png_image()
         let fp = try beginRead(&image, path: path)
         defer { fclose(fp) }
@@ -97,7 +97,7 @@ public enum PNGDecoder {
         // exact, so those files are read at 16 bits and reduced here.
         let linear16: Bool
         do {
-            linear16 = image.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0 ? try PNGHeader.read(path).interlaced : false
+            linear16 = image.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0 ? try (header ?? PNGHeader.read(path)).interlaced : false
         } catch {
             png_image_free(&image)
             throw error

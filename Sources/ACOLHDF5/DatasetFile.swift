@@ -118,8 +118,9 @@ public final class DatasetWriter: ImageSink {
                 throw HDF5Error.usage(path: path, problem: "image shape: \(problem)")
             }
             let l = description.labels
-            for (what, n) in [("fine classes", l.fineNames.count), ("parents", l.parentNames.count)] where n > ACOLLimits.maxClasses {
-                throw HDF5Error.usage(path: path, problem: "\(n) \(what): a data-set file holds at most \(ACOLLimits.maxClasses)")
+            if let (what, n) = DatasetChecks.tooManyNames(fine: l.fineNames.count, parents: l.parentNames.count) {
+                let kind = what == "fine_names" ? "fine classes" : "parents"
+                throw HDF5Error.usage(path: path, problem: "\(n) \(kind): a data-set file holds at most \(ACOLLimits.maxClasses)")
             }
             if !l.parentOfFine.isEmpty && l.parentOfFine.count != l.fineNames.count {
                 throw HDF5Error.usage(path: path, problem: "parentOfFine has \(l.parentOfFine.count) entries for \(l.fineNames.count) fine classes")

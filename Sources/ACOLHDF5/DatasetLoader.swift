@@ -27,8 +27,10 @@ public struct LoadedDataset: Sendable {
     /// Fine-class names, extended with "N" for labels the file does not name.
     public var fineNames: [String]
 
+    /// The name of the training split: "train", else the first (nil: no splits).
+    public var trainingSplitName: String? { splits["train"] != nil ? "train" : splitOrder.first }
     /// The training split: "train", else the first.
-    public var trainingSplit: ImageSet? { splits["train"] ?? splitOrder.first.flatMap { splits[$0] } }
+    public var trainingSplit: ImageSet? { trainingSplitName.flatMap { splits[$0] } }
 }
 
 /// Reading data-set files for training and scoring, with the parents resolved.

@@ -317,7 +317,7 @@ extension H5ID {
                                            ((try? exists(name)) == true ? "another kind of object" : "nothing"))
         }
         let ds = try H5ID.make(H5Dopen2(raw, name, h5pDefault), .dataset, path: path, name: child(name), "H5Dopen2 \(child(name))")
-        do { try ds.checkFiltersAvailable() } catch { ds.close(); throw error }
+        do { try ds.checkStorageReadable() } catch { ds.close(); throw error }
         return ds
     }
 
@@ -328,7 +328,7 @@ extension H5ID {
     /// A dataset whose data is not in the file (a virtual dataset mapping other files, external
     /// raw storage naming other files or devices) is refused too: acol reads only what the file
     /// holds (libhdf5 reads a missing source as zeros, and a source can be a device or a FIFO).
-    func checkFiltersAvailable() throws {
+    func checkStorageReadable() throws {
         let plist = try H5ID.make(H5Dget_create_plist(raw), .propertyList, path: path, name: name, "H5Dget_create_plist \(name)")
         defer { plist.close() }
         if H5Pget_layout(plist.raw) == H5D_VIRTUAL {

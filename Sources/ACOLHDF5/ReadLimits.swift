@@ -66,10 +66,16 @@ enum ReadLimits {
 /// Counts of a data-set file's header checked against `ACOLLimits`.
 enum DatasetChecks {
     static func names(fine: Int, parents: Int, path: String) throws {
-        for (what, n) in [("fine_names", fine), ("parent_names", parents)] where n > ACOLLimits.maxClasses {
+        if let (what, n) = tooManyNames(fine: fine, parents: parents) {
             throw HDF5Error.invalidContent(path: path, object: "/ attribute '\(what)'",
                                            problem: "expected at most \(ACOLLimits.maxClasses) names, found \(n)")
         }
+    }
+
+    /// The first of the name lists (attribute name, count) longer than `ACOLLimits.maxClasses`:
+    /// the reader refuses such a file, so the writer refuses to make one.
+    static func tooManyNames(fine: Int, parents: Int) -> (String, Int)? {
+        [("fine_names", fine), ("parent_names", parents)].first { $0.1 > ACOLLimits.maxClasses }
     }
 
     static func splitCount(_ n: Int, path: String) throws {

@@ -80,6 +80,7 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
         let size = h * w * c
         var out = [Float](repeating: 0, count: x.count)
         let cy = Float(h - 1) / 2, cx = Float(w - 1) / 2
+        let logContrast = Foundation.log(1 + contrast), logGamma = Foundation.log(1 + gamma)
         // The whole batch's image of each local image, and how many draws to skip before it.
         var globalIndex = Array(0..<m)
         if let shard { globalIndex = shard.segments.flatMap { Array($0) } }
@@ -100,9 +101,8 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                     let mirrored = flip && rng.nextFloat(0, 1) < 0.5
                     var factor: Float = 1, power: Float = 1
                     if photometric {
-                        let lc = Foundation.log(1 + contrast), lg = Foundation.log(1 + gamma)
-                        factor = Foundation.exp(rng.nextFloat(-lc, lc))
-                        power = Foundation.exp(rng.nextFloat(-lg, lg))
+                        factor = Foundation.exp(rng.nextFloat(-logContrast, logContrast))
+                        power = Foundation.exp(rng.nextFloat(-logGamma, logGamma))
                     }
                     // Forward map (about the centre): p' = R(theta) * Shear * s * p + t.
                     // M = s * [[cos, -sin], [sin, cos]] * [[1, sh], [0, 1]].
