@@ -139,6 +139,26 @@ extension HDF5Tests {
             #expect(dir.openObjects().isEmpty)
         }
 
+        /// A shard record that is not I/N with 1 <= I <= N is refused, naming the attribute; a
+        /// valid one reads back.
+        @Test func shardRecordsAreChecked() throws {
+            let dir = TempDir()
+            for (text, ok) in [("2/3", true), ("7/3", false), ("0/3", false), ("two", false)] {
+                let p = dir.file("shard.h5")
+                try? FileManager.default.removeItem(atPath: p)
+                try craftedDataset(p) { root in
+                    try root.setAttribute("shard", string: text)
+                    try root.writeDataset("train/images", [UInt8](repeating: 0, count: 12), shape: [3, 2, 2, 1])
+                }
+                if ok {
+                    #expect(try DatasetReader(path: p).description.shard == Shard(index: 2, count: 3))
+                } else {
+                    #expect(hdf5Message { _ = try DatasetReader(path: p) }.contains("/ attribute 'shard': expected 'I/N' with 1 <= I <= N, found '\(text)'"), "\(text)")
+                }
+            }
+            #expect(dir.openObjects().isEmpty)
+        }
+
         @Test func unnamedLabelsAreBounded() throws {
             let dir = TempDir()
             let p = dir.file("label.h5")
