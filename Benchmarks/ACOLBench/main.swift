@@ -10,8 +10,6 @@
 //   acol-bench features model=M.h5 data=D.h5 out=PREFIX [threads=2]
 //       writes F of each split as PREFIX-SPLIT.f32 (float32 rows), PREFIX-SPLIT.labels (int32
 //       fine labels) and PREFIX-SPLIT.shape (rows columns), for clustering experiments.
-//   acol-bench agreement models=A.h5,B.h5 data=D.h5 [split=train] [count=5000] [seed=1] [threads=2]
-//       ViewAgreement.mutualInformation of each model (the same probe images and copies for all).
 //   acol-bench kmeans features=PREFIX [k=10] [restarts=100] [projection=50] [seed=1] [threads=2]
 //       KMeans.fit on PREFIX-train (projection=0: on the full points), then the test split's
 //       nearest centroids against its fine labels: inertia, Hungarian accuracy, purity, seconds.
@@ -181,20 +179,6 @@ case "kmeans":
         let t = ClusterMetrics.compactContingency(assignments: a, labels: te.labels, clusters: k).table
         print(String(format: "inertia %.6g  test hungarian %.4f  purity %.4f  nmi %.4f  iterations %d  %.1f s",
                      km.inertia, ClusterMetrics.hungarianAccuracy(t), ClusterMetrics.purity(t), ClusterMetrics.nmi(t), km.iterations, secs))
-    }
-case "agreement":
-    exitOnError {
-        for path in arg("models", "m.h5").split(separator: ",").map(String.init) {
-            let m = try ModelFile.load(path)
-            let (set, _) = try DatasetLoader.split(arg("split", "train"), of: arg("data", "d.h5"), for: m)
-            let aug = m.settings?.consistency?.augmentation ?? Recipe.augmentation
-            let start = Date()
-            let pp = ViewAgreement.perParent(model: m, set: set, augmentation: aug, count: argInt("count", 5000),
-                                             seed: UInt64(argInt("seed", 1)))
-            let mi = pp.reduce(0) { $0 + ($1.mi.isNaN ? 0 : $1.share * $1.mi) }
-            print(String(format: "%@  view MI %.5f  per parent %@  loss %.5f  (%.1f s)", path, mi,
-                         pp.map { String(format: "%.4f", $0.mi) }.joined(separator: " "), m.history.last?.loss ?? .nan, Date().timeIntervalSince(start)))
-        }
     }
 case "gemm", "layers":
     break
