@@ -130,9 +130,6 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same model.")
     var seed: UInt64 = 1
 
-    @Option(help: "Starts: trainings from N seeds (--seed and N - 1 derived from it), each for a third of the epochs; the one with the lowest training objective (the loss it minimises, no label beyond the parents) goes on to the end (default 3; 1 with --recipe paper, --unsupervised and --labelled). The model file records the choice.")
-    var starts: Int?
-
     @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: "Filters f of the CNN presets.")
@@ -192,7 +189,6 @@ struct Train: ParsableCommand {
     func validate() throws {
         try k?.validate("-k")
         try OptionCheck.range("--epochs", epochs, 1...ACOLLimits.maxEpochs)
-        try OptionCheck.range("--starts", starts, 1...100)
         try OptionCheck.range("--batch-size", batchSize, 2...65_536)
         try OptionCheck.range("--limit", limit, 2...Int(Int32.max))
         try OptionCheck.range("--hidden", hidden, 1...ACOLLimits.maxUnits)
@@ -367,41 +363,27 @@ struct Train: ParsableCommand {
                                     batchNormBeforeZ: batchNorm ?? defaults.batchNormBeforeZ, filters: filters, hidden: hidden,
                                     blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil)
         spec.initializer = initializer.initializer
+        let network = try Network(spec: spec, seed: seed)
+        if let bnMomentum { network.headNorm?.momentum = bnMomentum }
         let gar = garConfig
+        let model = ACOLModel(network: network, gar: gar,
+                              preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
+                              parentNames: parentNames, fineNames: prepared.fineNames,
+                              parentOfFine: ownParents ? [] : prepared.parentOfFine)
         let opt = optimizerConfig
         let consistencyConfig = self.consistencyConfig
         let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
         let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)
-        // Several starts need an epoch to choose by and one to go on with.
-        let starts = epochs >= 2 ? (self.starts ?? defaults.starts) : 1
-        if let asked = self.starts, asked > 1, starts == 1, isRoot {
-            Console.warn("--starts \(asked) needs at least 2 epochs (each start trains a third of them); training one start")
-        }
-        let startEpochs = StartChoice.epochsPerStart(total: epochs)
         var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)
         config.pseudoParents = pseudo
         config.semiSupervised = semi
         config.datasetFile = (data as NSString).lastPathComponent
         if isRoot { config.datasetSHA256 = try FileDigest.sha256(ofFile: data) }
-        /// Start i's network, model and trainer (start 0: the training's own seed).
-        func makeTrainer(_ i: Int) throws -> Trainer {
-            let s = StartChoice.seed(seed, start: i)
-            let network = try Network(spec: spec, seed: s)
-            if let bnMomentum { network.headNorm?.momentum = bnMomentum }
-            let model = ACOLModel(network: network, gar: gar,
-                                  preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
-                                  parentNames: parentNames, fineNames: prepared.fineNames,
-                                  parentOfFine: ownParents ? [] : prepared.parentOfFine)
-            var c = config
-            c.seed = s
-            return Trainer(model: model, config: c, dataParallel: dataParallel)
-        }
-        let first = try makeTrainer(0)
-        let network = first.model.network
+        let trainer = Trainer(model: model, config: config, dataParallel: dataParallel)
         // The splits against the model and the mode, before any work; the error names the file.
         do {
-            try first.validate(trainSet, name: "training set")
-            if let testSet { try first.validate(testSet, name: "test set") }
+            try trainer.validate(trainSet, name: "training set")
+            if let testSet { try trainer.validate(testSet, name: "test set") }
         } catch let e as ACOLError {
             throw CLIError.file(data, e.localizedDescription)
         }
@@ -417,58 +399,39 @@ struct Train: ParsableCommand {
                         } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
-            if starts > 1 { Console.note("\(starts) starts (seed \(seed) and \(starts - 1) derived from it), \(startEpochs) epoch\(startEpochs == 1 ? "" : "s") each; the one with the lowest training objective goes on to epoch \(epochs)") }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), \(semi.pretrainSteps) pretraining steps, then \(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }
-        if let semi, starts == 1 {
+        if let semi {
             let t0 = Date()
             let pre = ProgressBar("pretraining", enabled: !quiet && Console.stderrIsTerminal)
-            try first.pretrain(trainSet) { d, t in pre.update(d, t) }
+            try trainer.pretrain(trainSet) { d, t in pre.update(d, t) }
             pre.finish()
             if !quiet {
                 var line = String(format: "pretrained on %d labelled examples: %d steps, %.1f s", semi.labelled, semi.pretrainSteps, Date().timeIntervalSince(t0))
                 if let testSet, let fine = testSet.fineLabels,
-                   let acc = Evaluator.classAccuracy(assignments: Evaluator.evaluate(first.model, on: testSet).assignments, fine: fine, classes: semi.classes) {
+                   let acc = Evaluator.classAccuracy(assignments: Evaluator.evaluate(model, on: testSet).assignments, fine: fine, classes: semi.classes) {
                     line += String(format: "; test accuracy (node = class) %.4f", acc)
                 }
                 Console.note(line)
             }
         }
         var logError: Error?
-        var current = first
-        func label(_ e: Int, _ start: Int?) -> String {
-            start.map { "start \($0 + 1)/\(starts) epoch \(e)/\(startEpochs)" } ?? "epoch \(e)/\(epochs)"
-        }
-        var bar = ProgressBar(label(1, starts > 1 ? 0 : nil), enabled: !quiet && Console.stderrIsTerminal)
-        let onBatch: (Int, Int) -> Void = { done, total in bar.update(done, total) }
-        let onEpoch: (EpochRecord) -> Void = { r in
+        var bar = ProgressBar("epoch 1/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)
+        var epoch = 1
+        try trainer.fit(train: trainSet, test: testSet, fineNames: prepared.fineNames, onBatch: { done, total in
+            bar.update(done, total)
+        }, onEpoch: { r in
             bar.finish()
-            let choosing = r.start != nil && current.startChoice == nil
-            if !quiet { Console.out((choosing ? "start \(r.start! + 1)/\(starts) " : "") + epochLine(r, of: choosing ? startEpochs : epochs)) }
+            if !quiet { Console.out(epochLine(r, of: epochs)) }
             if let logFile, logError == nil {
                 do { try logFile.write(try jsonText(r, pretty: false) + "\n") } catch {
                     logError = error
-                    current.stopRequested = true
+                    trainer.stopRequested = true
                 }
             }
-            // The next bar: this start's next epoch, the next start's first, or the kept one's.
-            let next = r.epoch + 1
-            let nextStart = !choosing ? nil : (next <= startEpochs ? r.start : (r.start! + 1 < starts ? r.start! + 1 : nil))
-            bar = ProgressBar(label(nextStart != r.start ? (nextStart == nil ? next : 1) : next, nextStart),
-                              enabled: !quiet && Console.stderrIsTerminal)
-        }
-        if starts > 1 {
-            let (kept, choice) = try StartSelection.choose(starts: starts, epochs: startEpochs, seed: seed, train: trainSet, make: { i in
-                current = i == 0 ? first : try makeTrainer(i)
-                return current
-            }, onBatch: onBatch, onEpoch: onEpoch)
-            current = kept
-            if logError == nil && !quiet { Console.note(startsText(choice)) }
-        }
-        if logError == nil {
-            try current.fit(train: trainSet, test: testSet, fineNames: prepared.fineNames, onBatch: onBatch, onEpoch: onEpoch)
-        }
-        let model = current.model
+            epoch += 1
+            bar = ProgressBar("epoch \(epoch)/\(epochs)", enabled: !quiet && Console.stderrIsTerminal)
+        })
         bar.finish()
         if let logError { throw logError }
         guard isRoot else { return }
@@ -485,13 +448,6 @@ struct Train: ParsableCommand {
         }
         Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)))
     }
-}
-
-/// The choice among starts, in one line: "kept start 2 of 3 (seed S): training objective after
-/// 1 epoch 0.85, 0.83 (kept), 0.86".
-func startsText(_ c: StartChoice) -> String {
-    let losses = c.losses.enumerated().map { fmt($0.element) + ($0.offset == c.kept ? " (kept)" : "") }.joined(separator: ", ")
-    return "kept start \(c.kept + 1) of \(c.starts) (seed \(c.keptSeed)): training objective after \(c.epochs) epoch\(c.epochs == 1 ? "" : "s") \(losses)"
 }
 
 func epochLine(_ r: EpochRecord, of total: Int) -> String {

@@ -158,9 +158,6 @@ public enum ModelFile {
                 if let semi = s.semiSupervised {
                     try g.setAttribute("semi_supervised", string: String(decoding: try encoder.encode(semi), as: UTF8.self))
                 }
-                if let st = s.starts {
-                    try g.setAttribute("starts", string: String(decoding: try encoder.encode(st), as: UTF8.self))
-                }
             }
         }
 
@@ -385,8 +382,7 @@ public enum ModelFile {
                                         datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil,
                                         consistency: try g.hasAttribute("consistency") ? try decodeConsistency(try g.stringAttribute("consistency"), bad) : nil,
                                         pseudoParents: try g.hasAttribute("unsupervised") ? try decodeJSON(PseudoParentConfig.self, try g.stringAttribute("unsupervised"), "unsupervised", bad) : nil,
-                                        semiSupervised: try g.hasAttribute("semi_supervised") ? try decodeJSON(SemiSupervisedConfig.self, try g.stringAttribute("semi_supervised"), "semi_supervised", bad) : nil,
-                                        starts: try g.hasAttribute("starts") ? try decodeJSON(StartChoice.self, try g.stringAttribute("starts"), "starts", bad) : nil)
+                                        semiSupervised: try g.hasAttribute("semi_supervised") ? try decodeJSON(SemiSupervisedConfig.self, try g.stringAttribute("semi_supervised"), "semi_supervised", bad) : nil)
             }
         }
 
@@ -398,10 +394,6 @@ public enum ModelFile {
         }
         if let semi = settings?.semiSupervised, semi.classes.count != head.nodes || head.parents != 1 {
             throw bad("/training attribute 'semi_supervised'", "expected one parent and one class per node (\(head.nodes)), found n_p = \(head.parents) and \(semi.classes.count) classes")
-        }
-
-        if let st = settings?.starts, !st.isConsistent {
-            throw bad("/training attribute 'starts'", "expected at least one start of at least one epoch, the kept one among them and a loss for each, found \(st.starts) starts of \(st.epochs) epochs, kept \(st.kept), \(st.losses.count) losses")
         }
 
         var history: [EpochRecord] = []

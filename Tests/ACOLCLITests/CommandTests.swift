@@ -149,47 +149,6 @@ struct BinaryTests {
         #expect((ev["clusters"] as? [Any])?.count == 10)
     }
 
-    /// Several starts: each start's epochs are printed and logged with its number, the choice is
-    /// printed, and the model records it (inspect shows it; the kept start's seed is the one a
-    /// single training would need to give the same model).
-    @Test func trainWithSeveralStarts() throws {
-        let f = SharedFixture.shared
-        try #require(f.setupError == nil, "\(f.setupError ?? "")")
-        let dir = try TempDir()
-        let args = ["train", f.data, "--arch", "mlp", "--hidden", "32", "--limit", "300", "--epochs", "2", "--seed", "4"]
-        let t = try CLI.run(args + ["-o", dir.path("m.h5"), "--starts", "2", "--log", dir.path("l.jsonl")], in: dir.url)
-        #expect(t.status == 0, "\(t.stderr)")
-        #expect(t.stdout.contains("start 1/2 epoch 1/1") && t.stdout.contains("start 2/2 epoch 1/1") && t.stdout.contains("epoch 2/2"))
-        #expect(t.stderr.contains("2 starts (seed 4 and 1 derived from it), 1 epoch each"))
-        #expect(t.stderr.contains("kept start "))
-        let log = try String(contentsOfFile: dir.path("l.jsonl"), encoding: .utf8).split(separator: "\n")
-        let records = try log.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(records.map { $0["epoch"] as? Int } == [1, 1, 2])
-        #expect(records[0]["start"] as? Int == 0 && records[1]["start"] as? Int == 1)
-        let model = try ModelFile.load(dir.path("m.h5"))
-        let choice = try #require(model.settings?.starts)
-        #expect(choice.starts == 2 && choice.epochs == 1 && choice.seed == 4 && model.settings?.seed == 4)
-        #expect(records[2]["start"] as? Int == choice.kept)
-        #expect(model.history.count == 2 && model.history.allSatisfy { $0.start == choice.kept })
-        let i = try CLI.run(["inspect", dir.path("m.h5")], in: dir.url)
-        #expect(i.stdout.contains("starts: kept start \(choice.kept + 1) of 2 (seed \(choice.keptSeed))"))
-
-        // One training from the kept start's seed gives the same model (same thread count).
-        let one = try CLI.run(["train", f.data, "--arch", "mlp", "--hidden", "32", "--limit", "300", "--epochs", "2",
-                               "--seed", "\(choice.keptSeed)", "--starts", "1", "-o", dir.path("one.h5"), "--quiet"], in: dir.url)
-        #expect(one.status == 0, "\(one.stderr)")
-        let alone = try ModelFile.load(dir.path("one.h5"))
-        #expect(alone.settings?.starts == nil)
-        #expect(alone.history.map(\.loss) == model.history.map(\.loss))
-        #expect(alone.network.namedParameters.map(\.parameter.value) == model.network.namedParameters.map(\.parameter.value))
-
-        // Starts need two epochs: with one, the training is a single start and says so.
-        let short = try CLI.run(["train", f.data, "--arch", "mlp", "--hidden", "32", "--limit", "300", "--epochs", "1",
-                                 "--starts", "3", "-o", dir.path("s.h5")], in: dir.url)
-        #expect(short.status == 0 && short.stderr.contains("--starts 3 needs at least 2 epochs"))
-        #expect(try ModelFile.load(dir.path("s.h5")).settings?.starts == nil)
-    }
-
     @Test func runOnAFolderOfPNGs() throws {
         let f = SharedFixture.shared
         try #require(f.setupError == nil, "\(f.setupError ?? "")")
@@ -287,7 +246,6 @@ struct ParseTests {
         #expect(Recipe.epochs(forTrainingImages: 10) == Recipe.maximumDefaultEpochs)
         #expect(t.batchSize == nil && t.defaults.batchSize == TrainConfig().batchSize)
         #expect(t.k == nil)
-        #expect(t.starts == nil && t.defaults.starts == Recipe.starts && Recipe.starts == 3)
     }
 
     /// --recipe paper, --unsupervised and --labelled start from their own defaults; an option
@@ -303,9 +261,6 @@ struct ParseTests {
         #expect(u.consistencyConfig == ConsistencyConfig(weight: 1, marginalWeight: 0, views: .cleanAugmented) && u.defaults.epochs == 10)
         let s = try Train.parse(["d.h5", "-o", "m.h5", "--labelled", "100"])
         #expect(s.garConfig.cA == 3 && s.optimizerConfig == .sgdReference && s.consistencyConfig == nil)
-        // One start in the other ways of training (the paper's runs are single; the modes have
-        // their own steps before and after the epochs).
-        #expect(p.defaults.starts == 1 && u.defaults.starts == 1 && s.defaults.starts == 1)
         let o = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--ca", "0.5", "--optimizer", "sgd", "--consistency", "1"])
         #expect(o.garConfig.cA == 0.5 && o.garConfig.scope == .perParent && o.optimizerConfig.kind == .sgd)
         #expect(o.consistencyConfig?.weight == 1)
@@ -315,7 +270,7 @@ struct ParseTests {
                     ["--unsupervised", "--parents", "0-4,5-9"], ["--unsupervised", "--recipe", "paper"],
                     ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"],
                     ["--kmeans-restarts", "5"], ["--kmeans-projection", "20"], ["--unsupervised", "--kmeans-projection", "-1"],
-                    ["--unsupervised", "--kmeans-restarts", "0"], ["--starts", "0"], ["--starts", "101"]] {
+                    ["--unsupervised", "--kmeans-restarts", "0"]] {
             #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
         }
     }

@@ -54,30 +54,6 @@ extension HDF5Tests {
             #expect(hdf5Message { _ = try ModelFile.load(bad) }.contains("/training attribute 'semi_supervised': expected one parent and one class per node (6), found n_p = 2 and 2 classes"))
         }
 
-        /// The choice among several starts: written, read back the same (a diverged start's NaN
-        /// loss included), and refused when it does not hold together.
-        @Test func startsRoundTrip() throws {
-            let dir = TempDir()
-            let m = try makeModel()
-            let choice = StartChoice(seed: 12, starts: 3, epochs: 1, kept: 2, losses: [0.85, .nan, 0.8])
-            m.settings?.starts = choice
-            let path = dir.file("st.h5")
-            try ModelFile.save(m, to: path)
-            let back = try #require(try ModelFile.load(path).settings?.starts)
-            #expect(back.seed == 12 && back.starts == 3 && back.epochs == 1 && back.kept == 2)
-            #expect(back.losses[0] == 0.85 && back.losses[1].isNaN && back.losses[2] == 0.8)
-            let bad = try craftedModel(dir, "bad-starts.h5") { f in
-                try closing(f.openGroup("training")) { g in
-                    try g.setAttribute("starts", string: #"{"seed":1,"starts":2,"epochs":1,"kept":5,"losses":[1,2]}"#)
-                }
-            }
-            #expect(hdf5Message { _ = try ModelFile.load(bad) }.contains("/training attribute 'starts': expected at least one start of at least one epoch, the kept one among them and a loss for each, found 2 starts of 1 epochs, kept 5, 2 losses"))
-            let garbled = try craftedModel(dir, "garbled-starts.h5") { f in
-                try closing(f.openGroup("training")) { g in try g.setAttribute("starts", string: "{") }
-            }
-            #expect(hdf5Message { _ = try ModelFile.load(garbled) }.contains("/training attribute 'starts'"))
-        }
-
         /// Centroids of the wrong shape, with NaN, an absurd k, or settings that do not decode.
         @Test func craftedCentroidsAreRefused() throws {
             let dir = TempDir()

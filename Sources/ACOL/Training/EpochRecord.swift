@@ -16,19 +16,16 @@ public struct EpochRecord: Equatable, Sendable {
     public var testNMI: Double?
     public var testHungarianAccuracy: Double?
     public var seconds: Double
-    /// Which of several starts trained this epoch (0-based; nil: a training of one start).
-    public var start: Int?
 
     public init(epoch: Int, loss: Double, parentAccuracy: Double, affinity: Double, balance: Double,
                 purity: Double? = nil, nmi: Double? = nil, hungarianAccuracy: Double? = nil,
                 clustersUsed: Int? = nil, testParentAccuracy: Double? = nil, testPurity: Double? = nil,
-                testNMI: Double? = nil, testHungarianAccuracy: Double? = nil, seconds: Double, start: Int? = nil) {
+                testNMI: Double? = nil, testHungarianAccuracy: Double? = nil, seconds: Double) {
         self.epoch = epoch; self.loss = loss; self.parentAccuracy = parentAccuracy
         self.affinity = affinity; self.balance = balance; self.purity = purity; self.nmi = nmi
         self.hungarianAccuracy = hungarianAccuracy; self.clustersUsed = clustersUsed
         self.testParentAccuracy = testParentAccuracy; self.testPurity = testPurity
         self.testNMI = testNMI; self.testHungarianAccuracy = testHungarianAccuracy; self.seconds = seconds
-        self.start = start
     }
 }
 
@@ -84,7 +81,6 @@ extension EpochRecord {
         optReal("test_nmi", \.testNMI),
         optReal("test_hungarian_accuracy", \.testHungarianAccuracy),
         real("seconds", \.seconds),
-        optInt("start", \.start),
     ]
 
     /// A record with every field at its empty value (for readers that fill it column by column).

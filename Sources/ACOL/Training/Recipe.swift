@@ -27,13 +27,6 @@ public enum Recipe {
         return min(maximumDefaultEpochs, max(epochs, (minimumSteps + perEpoch - 1) / perEpoch))
     }
 
-    /// Starts of the default run: three seeds train a third of the epochs each and the one with
-    /// the lowest training objective goes on (`StartSelection`). Over the seeds we had run, the
-    /// seed whose clusters ended mixed (Fashion-MNIST seed 2's sandals and sneakers; MNIST k = 10
-    /// seeds 2 and 3) had a higher objective after its first epoch than the best run
-    /// (docs/training.md, "Several starts"). Costs two more epochs of a 3-epoch run.
-    public static let starts = 3
-
     /// The most epochs the default gives (a set of one batch or less).
     public static let maximumDefaultEpochs = 1_000
     /// Two-view consistency (the image and an augmented copy, c = 1) with the marginal term
@@ -68,8 +61,6 @@ public struct TrainingDefaults: Sendable {
     public var minimumSteps: Int
     /// Duplicates per parent (nil: from the data's fine classes, else `Recipe.k`).
     public var k: Int?
-    /// Starts trained before the one with the lowest training objective goes on (`StartSelection`).
-    public var starts: Int = 1
 
     /// `epochs`, or more when that would be fewer than `minimumSteps` steps of `batchSize`.
     public func epochs(forTrainingImages images: Int, batchSize: Int? = nil) -> Int {
@@ -82,7 +73,7 @@ extension Recipe {
     /// What `acol train` does without options (the values above).
     public static let standard = TrainingDefaults(
         name: "default", gar: gar, optimizer: optimizer, batchSize: batchSize, consistency: consistency,
-        batchNormBeforeZ: batchNormBeforeZ, epochs: epochs, minimumSteps: minimumSteps, k: nil, starts: starts)
+        batchNormBeforeZ: batchNormBeforeZ, epochs: epochs, minimumSteps: minimumSteps, k: nil)
 
     /// The reference settings of the paper and the authors' Keras code (ACOL.md): all-node GAR with
     /// c_a = c_b = 1 and c_F = 1e-6 on the summed ||Z||^2, SGD lr 0.01 momentum 0.95 Nesterov

@@ -292,27 +292,15 @@ public final class Trainer {
                                                       projection: pseudo.projection))
     }
 
-    /// Epochs trained so far by `fit` (a later `fit` goes on from here).
-    public private(set) var epochsDone = 0
-    /// Which of several starts this training is (nil: the only one); recorded in its epochs.
-    public var start: Int?
-    /// The choice among several starts that kept this training (set by `StartSelection`),
-    /// recorded in the model's settings, whose seed is then the training's, not this start's.
-    public var startChoice: StartChoice?
-
-    /// Trains up to `config.epochs` epochs (from `epochsDone`: a training cut short with
-    /// `through` goes on where it stopped), scoring `test` after each when given. When the last
-    /// epoch is reached, records the history and (when fine labels are known) the cluster mapping
-    /// in the model, and runs the unsupervised mode's k-means. Returns this call's epochs.
+    /// Trains for `config.epochs` epochs, scoring `test` after each when given, and records the
+    /// history and (when fine labels are known) the cluster mapping in the model.
     @discardableResult
     public func fit(train: ImageSet, test: ImageSet? = nil, fineNames: [String] = [],
-                    through lastEpoch: Int? = nil,
                     onBatch: ((Int, Int) -> Void)? = nil,
                     onEpoch: ((EpochRecord) -> Void)? = nil) throws -> [EpochRecord] {
         try validate(train, name: "training set")
         if let test { try validate(test, name: "test set") }
         var records: [EpochRecord] = []
-        let last = min(lastEpoch ?? config.epochs, max(config.epochs, 1))
         model.featureClusters = nil
         if config.semiSupervised != nil { try pretrain(train) }
         func score(_ rec: inout EpochRecord, _ test: ImageSet) throws {
@@ -331,22 +319,16 @@ public final class Trainer {
             rec.testNMI = ev.nmi
             rec.testHungarianAccuracy = ev.hungarianAccuracy
         }
-        var stopped = false
-        while epochsDone < last {
-            if shouldStop() { stopped = true; break }
-            let e = epochsDone + 1
+        for e in 1...max(config.epochs, 1) {
+            if shouldStop() { break }
             let started = Date()
             var rec = trainEpoch(train, epoch: e, onBatch: onBatch)
-            rec.start = start
             if let test, test.fineLabels != nil || config.pseudoParents == nil, dataParallel?.isRoot ?? true { try score(&rec, test) }
             rec.seconds = Date().timeIntervalSince(started)
             records.append(rec)
             model.history.append(rec)
-            epochsDone = e
             onEpoch?(rec)
         }
-        // Cut short on purpose (`through`): the rest, and what follows the last epoch, is to come.
-        if last < max(config.epochs, 1) && !stopped { return records }
         if config.pseudoParents != nil && !records.isEmpty {
             // The clusters: k-means on F of the untransformed training images; the last epoch's
             // test figures become those of the final model (nearest centroid).
@@ -364,11 +346,10 @@ public final class Trainer {
             model.clusters = Evaluator.evaluate(model, on: mapSet, fineNames: fineNames).clusters
         }
         model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
-                                          epochs: model.history.count, seed: startChoice?.seed ?? config.seed,
+                                          epochs: records.count, seed: config.seed,
                                           datasetFile: config.datasetFile, datasetSHA256: config.datasetSHA256,
                                           consistency: config.consistency,
-                                          pseudoParents: config.pseudoParents, semiSupervised: config.semiSupervised,
-                                          starts: startChoice)
+                                          pseudoParents: config.pseudoParents, semiSupervised: config.semiSupervised)
         return records
     }
 }

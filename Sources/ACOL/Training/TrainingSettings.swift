@@ -14,16 +14,12 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var pseudoParents: PseudoParentConfig?
     /// The semi-supervised mode (nil: not semi-supervised).
     public var semiSupervised: SemiSupervisedConfig?
-    /// The choice among several starts (nil: one start, or a file from before starts existed).
-    public var starts: StartChoice?
 
     public init(optimizer: OptimizerConfig, batchSize: Int, epochs: Int, seed: UInt64,
                 datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil,
-                pseudoParents: PseudoParentConfig? = nil, semiSupervised: SemiSupervisedConfig? = nil,
-                starts: StartChoice? = nil) {
+                pseudoParents: PseudoParentConfig? = nil, semiSupervised: SemiSupervisedConfig? = nil) {
         self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seed = seed
         self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256; self.consistency = consistency
         self.pseudoParents = pseudoParents; self.semiSupervised = semiSupervised
-        self.starts = starts
     }
 }
