@@ -159,7 +159,13 @@ public enum ParentSpec: Equatable, Sendable {
             var names: [String] = []
             for e in entries {
                 let f: Int
-                if let i = Int(e.fine) { f = i } else if let i = fineNames.firstIndex(of: e.fine) { f = i } else {
+                if let i = Int(e.fine) { f = i } else if let i = fineNames.firstIndex(of: e.fine) {
+                    // A name two classes share cannot say which one is meant.
+                    if let j = fineNames[(i + 1)...].firstIndex(of: e.fine) {
+                        throw DataError.invalidParentSpec(source: "mapping", reason: "fine class name '\(e.fine)' names classes \(i) and \(j), expected a name of one class (give the class number instead)")
+                    }
+                    f = i
+                } else {
                     throw DataError.invalidParentSpec(source: "mapping", reason: "fine class '\(e.fine)' is unknown, expected an index 0...\(n - 1) or one of the class names")
                 }
                 guard f >= 0 && f < n else {

@@ -63,6 +63,14 @@ import ACOLDatasets
             try write(Array("0: a\n".utf8), dir + "/short.txt")
             #expect(throws: DataError.self) { try ParentSpec.load(mappingFile: dir + "/short.txt").resolve(fineNames: ClassNames.fashionMNIST) }
             #expect(throws: DataError.self) { try ParentSpec.load(mappingFile: dir + "/missing.txt") }
+            // A class name two classes share cannot be mapped by name (by number it can).
+            try write(Array("cat: a\n1: b\n".utf8), dir + "/shared.txt")
+            let e = #expect(throws: DataError.self) {
+                try ParentSpec.load(mappingFile: dir + "/shared.txt").resolve(fineNames: ["cat", "dog", "cat"])
+            }
+            #expect(e?.errorDescription?.contains("'cat' names classes 0 and 2") == true, "\(e?.errorDescription ?? "")")
+            try write(Array("0: a\n1: b\n2: a\n".utf8), dir + "/numbers.txt")
+            #expect(try ParentSpec.load(mappingFile: dir + "/numbers.txt").resolve(fineNames: ["cat", "dog", "cat"]).parentOfFine == [0, 1, 0])
         }
     }
 
