@@ -44,9 +44,12 @@ struct Train: ParsableCommand {
           acol train mnist.h5 -o model.h5 --unsupervised --kmeans-restarts 300
 
         Semi-supervised (one parent, one node per fine class): N labelled training examples \
-        (N / classes per class, the rest unlabelled) pretrain the network, then GAR trains on \
-        batches of unlabelled plus labelled examples:
+        (N / classes per class, the rest unlabelled); the default recipe (GAR, the two-view terms) \
+        trains on batches of unlabelled plus labelled examples, with the labelled ones' \
+        cross-entropy; --recipe paper is the authors' procedure (2000 steps of pretraining on \
+        the labelled examples, then GAR with c_a 3, one view):
           acol train mnist.h5 -o model.h5 --labelled 100
+          acol train mnist.h5 -o model.h5 --labelled 100 --recipe paper
 
         Options left out take the defaults of the chosen way of training (the table "Defaults \
         of the three ways of training" in docs/training.md); options given always win.
@@ -67,7 +70,7 @@ struct Train: ParsableCommand {
     @Option(help: "Parents when the data set has none, or to replace its own: '0-4,5-9', 'div:2', a mapping file, or 'none'.")
     var parents: String?
 
-    @Option(help: "The defaults to start from: default (the recipe of docs/training.md) or paper (the reference settings of the paper and the authors' code: no BatchNorm before Z, one view, 50 epochs).")
+    @Option(help: "The defaults to start from: default (the recipe of docs/training.md) or paper (the reference settings of the paper and the authors' code: no BatchNorm before Z, one view, 50 epochs; with --labelled the authors' semi-supervised procedure: 2000 pretraining steps, c_a 3, one view, 3 epochs).")
     var recipe: RecipeArg = .standard
 
     @Flag(help: "Unsupervised mode: pseudo-parents (rotations and mirrors) instead of the data's parents, k-means on F afterwards (see above). Defaults: k 20, per-parent GAR, c_a 0.1, Adam, batch 400, consistency 1 without the marginal term, 10 epochs.")
@@ -82,11 +85,11 @@ struct Train: ParsableCommand {
     @Option(help: "Unsupervised mode: principal directions of F the k-means restarts run in (the best 3 are then refined on the full F; default \(Recipe.unsupervisedProjection ?? 0)); 0: every restart on the full F (slow).")
     var kmeansProjection: Int?
 
-    @Option(help: "Semi-supervised mode: labelled training examples in all, N / classes per class (e.g. 100). Defaults: c_a 3, SGD, batches of 112 unlabelled + 16 labelled.")
+    @Option(help: "Semi-supervised mode: labelled training examples in all, N / classes per class (e.g. 100). Defaults: the default recipe's, batches of 112 unlabelled + 16 labelled, no pretraining; with --recipe paper the authors' (c_a 3, one view, 2000 pretraining steps).")
     var labelled: Int?
 
-    @Option(help: "Semi-supervised mode: steps of supervised pretraining on the labelled examples (default 2000, batch 16).")
-    var pretrainSteps: Int = 2_000
+    @Option(help: "Semi-supervised mode: steps of supervised pretraining on the labelled examples, batch 16 (default 0; 2000 with --recipe paper).")
+    var pretrainSteps: Int?
 
     @Option(help: "Semi-supervised mode: labelled examples in each batch after the pretraining.")
     var labelledPerBatch: Int = 16
@@ -100,7 +103,7 @@ struct Train: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Symmetric GAR: also apply affinity and balance to max(0, -Z) (default: off).")
     var symmetric: Bool?
 
-    @Option(help: "GAR affinity coefficient c_a (default 1; 0.1 unsupervised, 3 semi-supervised).")
+    @Option(help: "GAR affinity coefficient c_a (default 1; 0.1 unsupervised, 3 with --labelled --recipe paper).")
     var ca: Float?
 
     @Option(help: "GAR balance coefficient c_b (default 1).")
@@ -112,7 +115,7 @@ struct Train: ParsableCommand {
     @Option(help: "Frobenius term over the batch: sum (Keras reference, the default) or mean (PyTorch reference).")
     var frobenius: FrobeniusArg?
 
-    @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z (default: on; off with --recipe paper).")
+    @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z (default: on; off with --recipe paper, except with --labelled).")
     var batchNorm: Bool?
 
     @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam (default: sgd; adam unsupervised).")
@@ -121,7 +124,7 @@ struct Train: ParsableCommand {
     @Option(help: "Learning rate (default: 0.01 for sgd, 0.001 for adam).")
     var lr: Float?
 
-    @Option(help: "Epochs (default: 3, or as many as give 1000 training steps on a small data set: 44 for 3,000 images at batch 128; 50 with --recipe paper; unsupervised 20, or 1000 steps).")
+    @Option(help: "Epochs (default: 3, or as many as give 1000 training steps on a small data set: 44 for 3,000 images at batch 128; 50 with --recipe paper on parents; unsupervised 10, or 1000 steps).")
     var epochs: Int?
 
     @Option(help: "Mini-batch size (default 128; 400 unsupervised).")
@@ -144,10 +147,10 @@ struct Train: ParsableCommand {
     @Flag(help: "BatchNorm at the start of every block of the preset (input, each later conv block, each Dense), as in the authors' later PyTorch models.")
     var blockNorm = false
 
-    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off (default 1; 0 with --recipe paper and --labelled).")
+    @Option(help: "Consistency weight c: forward each batch as two views (see --views) and add c * mean(-log sum_j S_ij S'_ij); 0 turns the term and the second view off (default 1; 0 with --recipe paper).")
     var consistency: Float?
 
-    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off (default 2; 0 with --recipe paper, --unsupervised and --labelled).")
+    @Option(help: "Weight c_m of the marginal term c_m * (log n - H(mean softmax(Z))), which counts examples per node (with --consistency 0 it applies to the one clean view); 0 turns it off (default 2; 0 with --recipe paper and --unsupervised).")
     var marginal: Float?
 
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
@@ -232,8 +235,11 @@ struct Train: ParsableCommand {
         if (unsupervised || labelled != nil) && parents != nil {
             throw ValidationError("--parents does not apply with \(unsupervised ? "--unsupervised" : "--labelled"): that mode makes its own parents")
         }
-        if (unsupervised || labelled != nil) && recipe != .standard {
-            throw ValidationError("--recipe applies to training on parents; --unsupervised and --labelled have their own defaults")
+        if unsupervised && recipe != .standard {
+            throw ValidationError("--recipe applies to training on parents and to --labelled; --unsupervised has its own defaults")
+        }
+        if pretrainSteps != nil && labelled == nil {
+            throw ValidationError("--pretrain-steps applies to the semi-supervised mode only (add --labelled N)")
         }
     }
 
@@ -257,7 +263,7 @@ struct Train: ParsableCommand {
     /// The defaults the options start from.
     var defaults: TrainingDefaults {
         if unsupervised { return Recipe.unsupervised }
-        if labelled != nil { return Recipe.semiSupervised }
+        if labelled != nil { return recipe == .paper ? Recipe.semiSupervisedPaper : Recipe.semiSupervised }
         return recipe == .paper ? Recipe.paper : Recipe.standard
     }
 
@@ -347,7 +353,7 @@ struct Train: ParsableCommand {
             if classes.count < 2 { throw CLIError.file(data, "--labelled needs at least 2 fine classes in the training split, found \(classes.count)") }
             if labelled > trainSet.count { throw CLIError.option("--labelled \(labelled) is more than the \(trainSet.count) training images") }
             if labelledPerBatch >= batchSize { throw CLIError.option("--labelled-per-batch \(labelledPerBatch) must be smaller than --batch-size \(batchSize)") }
-            semi = SemiSupervisedConfig(labelled: labelled, classes: classes, pretrainSteps: pretrainSteps,
+            semi = SemiSupervisedConfig(labelled: labelled, classes: classes, pretrainSteps: pretrainSteps ?? defaults.pretrainSteps,
                                         labelledPerBatch: labelledPerBatch, labelledWeight: labelledWeight)
             parentNames = ["all"]
             counts = [classes.count]
@@ -388,7 +394,7 @@ struct Train: ParsableCommand {
             throw CLIError.file(data, e.localizedDescription)
         }
         if !quiet {
-            let mode = unsupervised ? "unsupervised, " : (semi != nil ? "semi-supervised, " : (recipe == .paper ? "paper recipe, " : ""))
+            let mode = unsupervised ? "unsupervised, " : (semi != nil ? (recipe == .paper ? "semi-supervised, paper recipe, " : "semi-supervised, ") : (recipe == .paper ? "paper recipe, " : ""))
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
                          + (consistencyConfig.map { c in
@@ -399,9 +405,9 @@ struct Train: ParsableCommand {
                         } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
-            if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), \(semi.pretrainSteps) pretraining steps, then \(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
+            if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), " + (semi.pretrainSteps > 0 ? "\(semi.pretrainSteps) pretraining steps, then " : "") + "\(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }
-        if let semi {
+        if let semi, semi.pretrainSteps > 0 {
             let t0 = Date()
             let pre = ProgressBar("pretraining", enabled: !quiet && Console.stderrIsTerminal)
             try trainer.pretrain(trainSet) { d, t in pre.update(d, t) }

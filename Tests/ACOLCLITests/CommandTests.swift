@@ -259,8 +259,13 @@ struct ParseTests {
         #expect(u.garConfig.scope == .perParent && u.garConfig.cA == 0.1)
         #expect(u.optimizerConfig.kind == .adam && u.defaults.batchSize == 400 && u.defaults.k == 20)
         #expect(u.consistencyConfig == ConsistencyConfig(weight: 1, marginalWeight: 0, views: .cleanAugmented) && u.defaults.epochs == 10)
+        // --labelled: the default recipe without pretraining; with --recipe paper the authors'.
         let s = try Train.parse(["d.h5", "-o", "m.h5", "--labelled", "100"])
-        #expect(s.garConfig.cA == 3 && s.optimizerConfig == .sgdReference && s.consistencyConfig == nil)
+        #expect(s.garConfig == Recipe.gar && s.optimizerConfig == .sgdReference && s.consistencyConfig == Recipe.consistency)
+        #expect(s.defaults.pretrainSteps == 0 && s.pretrainSteps == nil)
+        let sp = try Train.parse(["d.h5", "-o", "m.h5", "--labelled", "100", "--recipe", "paper"])
+        #expect(sp.garConfig.cA == 3 && sp.optimizerConfig == .sgdReference && sp.consistencyConfig == nil)
+        #expect(sp.defaults.pretrainSteps == 2000 && sp.defaults.batchNormBeforeZ && sp.defaults.epochs == 3)
         let o = try Train.parse(["d.h5", "-o", "m.h5", "--unsupervised", "--ca", "0.5", "--optimizer", "sgd", "--consistency", "1"])
         #expect(o.garConfig.cA == 0.5 && o.garConfig.scope == .perParent && o.optimizerConfig.kind == .sgd)
         #expect(o.consistencyConfig?.weight == 1)
@@ -270,7 +275,7 @@ struct ParseTests {
                     ["--unsupervised", "--parents", "0-4,5-9"], ["--unsupervised", "--recipe", "paper"],
                     ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"],
                     ["--kmeans-restarts", "5"], ["--kmeans-projection", "20"], ["--unsupervised", "--kmeans-projection", "-1"],
-                    ["--unsupervised", "--kmeans-restarts", "0"]] {
+                    ["--unsupervised", "--kmeans-restarts", "0"], ["--pretrain-steps", "5"]] {
             #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
         }
     }

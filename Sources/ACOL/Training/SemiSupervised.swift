@@ -1,17 +1,19 @@
 import Foundation
 
 /// The settings of the semi-supervised mode (GAR, Kilinc & Uysal, arXiv 1705.07219): one parent,
-/// one output node per class; a few labelled examples per class pretrain the network as a plain
-/// classifier (node j = class j), then batches of unlabelled examples plus a few labelled ones
-/// train with GAR on the whole batch (and, unless `labelledWeight` is 0, the cross-entropy of
-/// the labelled rows).
+/// one output node per class; a few labelled examples per class may pretrain the network as a
+/// plain classifier (node j = class j; the authors' procedure, `pretrainSteps`, 0 by default
+/// since 2026-12-07), then batches of unlabelled examples plus a few labelled ones train with
+/// GAR (and the recipe's two-view terms) on the whole batch and, unless `labelledWeight` is 0,
+/// the cross-entropy of the labelled rows.
 public struct SemiSupervisedConfig: Codable, Equatable, Sendable {
     /// Labelled examples in all, spread evenly over the classes (the first classes get one more
     /// when it does not divide).
     public var labelled: Int
     /// The fine label value of each output node: node j is class `classes[j]`.
     public var classes: [Int32]
-    /// Steps of the supervised pretraining on the labelled examples.
+    /// Steps of the supervised pretraining on the labelled examples (0: none, the default;
+    /// the authors: 2,000 in `Recipe.semiSupervisedPaper`).
     public var pretrainSteps: Int
     /// Batch size of the pretraining (the authors': 16).
     public var pretrainBatch: Int
@@ -20,7 +22,7 @@ public struct SemiSupervisedConfig: Codable, Equatable, Sendable {
     /// Weight of the labelled rows' cross-entropy in the second phase (0: GAR alone, the authors').
     public var labelledWeight: Float
 
-    public init(labelled: Int, classes: [Int32], pretrainSteps: Int = 2_000, pretrainBatch: Int = 16,
+    public init(labelled: Int, classes: [Int32], pretrainSteps: Int = Recipe.semiSupervised.pretrainSteps, pretrainBatch: Int = 16,
                 labelledPerBatch: Int = 16, labelledWeight: Float = 1) {
         self.labelled = labelled; self.classes = classes; self.pretrainSteps = pretrainSteps
         self.pretrainBatch = pretrainBatch; self.labelledPerBatch = labelledPerBatch; self.labelledWeight = labelledWeight
