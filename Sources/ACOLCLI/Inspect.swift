@@ -135,7 +135,7 @@ struct Inspect: ParsableCommand {
                 Console.out("unsupervised: \(u.transforms.count) pseudo-parents (\(u.transforms.map(\.name).joined(separator: ", "))), k-means \(u.clusters) clusters, \(u.restarts) restarts\(u.projection.map { " in \($0) principal directions" } ?? "")")
             }
             if let semi = t.semiSupervised {
-                Console.out("semi-supervised: \(semi.labelled) labelled examples of \(semi.classes.count) classes (node j = class \(semi.classes.prefix(4).map(String.init).joined(separator: ", "))\(semi.classes.count > 4 ? ", ..." : "")), \(semi.pretrainSteps) pretraining steps, \(semi.labelledPerBatch) labelled per batch, weight \(semi.labelledWeight)")
+                Console.out("semi-supervised: \(semi.labelled) labelled examples of \(semi.classes.count) classes (node j = class \(semi.classes.prefix(4).map(String.init).joined(separator: ", "))\(semi.classes.count > 4 ? ", ..." : "")), \(semi.pretrainSteps > 0 ? "\(semi.pretrainSteps) pretraining steps" : "no pretraining"), \(semi.labelledPerBatch) labelled per batch, weight \(semi.labelledWeight)")
             }
         }
         if let km = s.featureClusters {

@@ -47,7 +47,8 @@ struct Train: ParsableCommand {
         (N / classes per class, the rest unlabelled); the default recipe (GAR, the two-view terms) \
         trains on batches of unlabelled plus labelled examples, with the labelled ones' \
         cross-entropy; --recipe paper is the authors' procedure (2000 steps of pretraining on \
-        the labelled examples, then GAR with c_a 3, one view):
+        the labelled examples, then GAR with c_a 3, one view; the labelled rows' cross-entropy \
+        stays on unless --labelled-weight 0):
           acol train mnist.h5 -o model.h5 --labelled 100
           acol train mnist.h5 -o model.h5 --labelled 100 --recipe paper
 
@@ -91,10 +92,10 @@ struct Train: ParsableCommand {
     @Option(help: "Semi-supervised mode: steps of supervised pretraining on the labelled examples, batch 16 (default 0; 2000 with --recipe paper).")
     var pretrainSteps: Int?
 
-    @Option(help: "Semi-supervised mode: labelled examples in each batch after the pretraining.")
+    @Option(help: "Semi-supervised mode: labelled examples in each batch (after the pretraining, if any).")
     var labelledPerBatch: Int = 16
 
-    @Option(help: "Semi-supervised mode: weight of the labelled examples' cross-entropy after the pretraining (0: GAR alone, as the authors).")
+    @Option(help: "Semi-supervised mode: weight of the labelled examples' cross-entropy in the batches (0: the unsupervised terms alone; the authors' GAR-only phase is --recipe paper --labelled-weight 0).")
     var labelledWeight: Float = 1
 
     @Option(help: "GAR scope: all (all output nodes) or parent (each parent's duplicates). Default: all; parent in the unsupervised mode.")
@@ -290,6 +291,10 @@ struct Train: ParsableCommand {
             : (m != 0 ? ConsistencyConfig(weight: 0, marginalWeight: m, views: .single) : nil)
     }
 
+    /// The semi-supervised pretraining steps: --pretrain-steps, else the chosen defaults' (0 for
+    /// --labelled, 2,000 for --labelled --recipe paper; 0 outside the semi-supervised mode).
+    var resolvedPretrainSteps: Int { pretrainSteps ?? defaults.pretrainSteps }
+
     /// The optimiser as the options say (the chosen defaults' when none is given).
     var optimizerConfig: OptimizerConfig {
         var opt: OptimizerConfig = optimizer.map { $0 == .sgd ? .sgdReference : .adamDefault } ?? defaults.optimizer
@@ -353,7 +358,7 @@ struct Train: ParsableCommand {
             if classes.count < 2 { throw CLIError.file(data, "--labelled needs at least 2 fine classes in the training split, found \(classes.count)") }
             if labelled > trainSet.count { throw CLIError.option("--labelled \(labelled) is more than the \(trainSet.count) training images") }
             if labelledPerBatch >= batchSize { throw CLIError.option("--labelled-per-batch \(labelledPerBatch) must be smaller than --batch-size \(batchSize)") }
-            semi = SemiSupervisedConfig(labelled: labelled, classes: classes, pretrainSteps: pretrainSteps ?? defaults.pretrainSteps,
+            semi = SemiSupervisedConfig(labelled: labelled, classes: classes, pretrainSteps: resolvedPretrainSteps,
                                         labelledPerBatch: labelledPerBatch, labelledWeight: labelledWeight)
             parentNames = ["all"]
             counts = [classes.count]

@@ -17,9 +17,10 @@ public struct SemiSupervisedConfig: Codable, Equatable, Sendable {
     public var pretrainSteps: Int
     /// Batch size of the pretraining (the authors': 16).
     public var pretrainBatch: Int
-    /// Labelled rows in each batch of the second phase (b_L; the authors': 16 of 128).
+    /// Labelled rows in each batch (after the pretraining, if any; b_L; the authors': 16 of 128).
     public var labelledPerBatch: Int
-    /// Weight of the labelled rows' cross-entropy in the second phase (0: GAR alone, the authors').
+    /// Weight of the labelled rows' cross-entropy in the batches (0: the unsupervised terms
+    /// alone, as the authors' GAR phase).
     public var labelledWeight: Float
 
     public init(labelled: Int, classes: [Int32], pretrainSteps: Int = Recipe.semiSupervised.pretrainSteps, pretrainBatch: Int = 16,
