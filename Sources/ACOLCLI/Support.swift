@@ -316,6 +316,10 @@ struct ClusterCounts: ExpressibleByArgument, Equatable {
             guard let p = parentNames.firstIndex(of: key) ?? Int(key).flatMap({ $0 >= 0 && $0 < parentNames.count ? $0 : nil }) else {
                 throw CLIError.option("-k: unknown parent '\(key)' (the parents are: \(parentNames.joined(separator: ", ")))")
             }
+            // A data set written elsewhere may name two parents alike: a name cannot pick one.
+            if let q = parentNames[(p + 1)...].firstIndex(of: key), parentNames[p] == key {
+                throw CLIError.option("-k: parents \(p) and \(q) are both named '\(key)'; give the counts by position ('5,3,...') or by number ('\(p)=5')")
+            }
             guard out[p] == nil else { throw CLIError.option("-k: parent '\(key)' given twice") }
             out[p] = n
         }

@@ -311,6 +311,23 @@ struct ParseTests {
         }
     }
 
+    /// -k per parent: by name, by position, by number; a name two parents share (possible in a
+    /// data set written elsewhere) is refused rather than given to the first of them.
+    @Test func clusterCountsPerParent() throws {
+        let named = try #require(ClusterCounts(argument: "footwear=3,tops=5"))
+        #expect(try named.resolve(parentNames: ["tops", "footwear"]) == [5, 3])
+        #expect(try #require(ClusterCounts(argument: "5,3")).resolve(parentNames: ["tops", "footwear"]) == [5, 3])
+        let dup = ["a", "b", "a"]
+        #expect(try #require(ClusterCounts(argument: "0=2,1=3,2=4")).resolve(parentNames: dup) == [2, 3, 4])
+        do {
+            _ = try #require(ClusterCounts(argument: "a=2,b=3")).resolve(parentNames: dup)
+            Issue.record("a shared parent name was accepted")
+        } catch let e as CLIError {
+            #expect(e.localizedDescription.contains("parents 0 and 2 are both named 'a'"), "\(e.localizedDescription)")
+        }
+        #expect(throws: CLIError.self) { try #require(ClusterCounts(argument: "c=2")).resolve(parentNames: dup) }
+    }
+
     @Test func invalidValuesAreRejected() {
         #expect(throws: (any Error).self) { try Train.parse(["d.h5", "-o", "m.h5", "--arch", "resnet"]) }
         #expect(throws: (any Error).self) { try Train.parse(["d.h5", "-o", "m.h5", "-k", "0"]) }
