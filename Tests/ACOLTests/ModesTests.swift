@@ -166,17 +166,20 @@ import ACOLDatasets
         #expect(model.settings?.pseudoParents == config.pseudoParents)
     }
 
+    /// The semi-supervised tests' network: MLP (256 hidden units), 1 parent x 10 nodes, seed 4.
+    static func semiSupervisedModel(gar: GARConfig) throws -> ACOLModel {
+        let spec = try Presets.spec("mlp", inputShape: [28, 28, 1], parents: 1, k: 10, hidden: 256)
+        return ACOLModel(network: try Network(spec: spec, seed: 4), gar: gar,
+                         preprocessing: Preprocessing(height: 28, width: 28, channels: 1))
+    }
+
     /// Semi-supervised end to end on the fixture, the authors' procedure (MLP, 1 parent x 10
     /// nodes, 50 labels, pretraining, then GAR with c_a 3 on one view): node j is digit j (the
     /// node = class accuracy is the Hungarian one), far above chance, and the GAR phase keeps
     /// what the pretraining gave (on 3,000 images it adds little: docs/training.md).
     @Test func semiSupervisedEndToEnd() throws {
         let (train, test) = try Self.fixture()
-        func model() throws -> ACOLModel {
-            let spec = try Presets.spec("mlp", inputShape: [28, 28, 1], parents: 1, k: 10, hidden: 256)
-            return ACOLModel(network: try Network(spec: spec, seed: 4), gar: Recipe.semiSupervisedPaper.gar,
-                             preprocessing: Preprocessing(height: 28, width: 28, channels: 1))
-        }
+        func model() throws -> ACOLModel { try Self.semiSupervisedModel(gar: Recipe.semiSupervisedPaper.gar) }
         var config = TrainConfig(epochs: 4, batchSize: 128, optimizer: .sgdReference, seed: 4, consistency: nil)
         config.semiSupervised = SemiSupervisedConfig(labelled: 50, classes: Array(0..<10), pretrainSteps: 300)
         let pre = try model()
@@ -206,11 +209,7 @@ import ACOLDatasets
     /// alone trained for as many steps (the same network, seed and labelled draw).
     @Test func semiSupervisedDefaultRecipeUsesTheUnlabelledImages() throws {
         let (train, test) = try Self.fixture()
-        func model() throws -> ACOLModel {
-            let spec = try Presets.spec("mlp", inputShape: [28, 28, 1], parents: 1, k: 10, hidden: 256)
-            return ACOLModel(network: try Network(spec: spec, seed: 4), gar: Recipe.semiSupervised.gar,
-                             preprocessing: Preprocessing(height: 28, width: 28, channels: 1))
-        }
+        func model() throws -> ACOLModel { try Self.semiSupervisedModel(gar: Recipe.semiSupervised.gar) }
         let d = Recipe.semiSupervised
         #expect(d.pretrainSteps == 0 && d.consistency == Recipe.consistency && d.gar == Recipe.gar)
         var config = TrainConfig(epochs: 6, batchSize: d.batchSize, optimizer: d.optimizer, seed: 4, consistency: d.consistency)
