@@ -468,6 +468,7 @@ func epochLine(_ r: EpochRecord, of total: Int) -> String {
     if r.testParentAccuracy != nil || r.testPurity != nil {
         s += "  | test parent-acc \(fmt(r.testParentAccuracy))"
         if let p = r.testPurity { s += "  purity \(fmt(p))  nmi \(fmt(r.testNMI))" }
+        if let a = r.testAccuracy { s += "  accuracy (node = class) \(fmt(a))" }
     }
     s += String(format: "  %.1fs", r.seconds)
     return s

@@ -230,6 +230,10 @@ import ACOLDatasets
         a.settings = TrainingSettings(optimizer: config.optimizer, batchSize: 128, epochs: 0, seed: 4, semiSupervised: alone.semiSupervised)
         let supervised = try #require(Evaluator.evaluate(a, on: test).accuracy)
         #expect(acc > 0.6, "semi-supervised accuracy \(acc)")   // 0.72 measured; chance 0.1
+        // Each epoch's record has the node = class accuracy on the test split; the last one is
+        // the final model's.
+        #expect(m.history.count == 6 && m.history.allSatisfy { $0.testAccuracy != nil })
+        #expect(m.history.last?.testAccuracy == acc)
         #expect(acc > supervised + 0.05, "semi-supervised \(acc), the 50 labelled images alone \(supervised)")
         #expect(abs(acc - (ev.hungarianAccuracy ?? 0)) < 0.02, "node = class \(acc), Hungarian \(ev.hungarianAccuracy ?? 0)")
     }

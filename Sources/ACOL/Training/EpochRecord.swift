@@ -15,17 +15,20 @@ public struct EpochRecord: Equatable, Sendable {
     public var testPurity: Double?
     public var testNMI: Double?
     public var testHungarianAccuracy: Double?
+    /// Semi-supervised training: the share of test images whose node is their class.
+    public var testAccuracy: Double?
     public var seconds: Double
 
     public init(epoch: Int, loss: Double, parentAccuracy: Double, affinity: Double, balance: Double,
                 purity: Double? = nil, nmi: Double? = nil, hungarianAccuracy: Double? = nil,
                 clustersUsed: Int? = nil, testParentAccuracy: Double? = nil, testPurity: Double? = nil,
-                testNMI: Double? = nil, testHungarianAccuracy: Double? = nil, seconds: Double) {
+                testNMI: Double? = nil, testHungarianAccuracy: Double? = nil, testAccuracy: Double? = nil, seconds: Double) {
         self.epoch = epoch; self.loss = loss; self.parentAccuracy = parentAccuracy
         self.affinity = affinity; self.balance = balance; self.purity = purity; self.nmi = nmi
         self.hungarianAccuracy = hungarianAccuracy; self.clustersUsed = clustersUsed
         self.testParentAccuracy = testParentAccuracy; self.testPurity = testPurity
         self.testNMI = testNMI; self.testHungarianAccuracy = testHungarianAccuracy; self.seconds = seconds
+        self.testAccuracy = testAccuracy
     }
 }
 
@@ -81,6 +84,7 @@ extension EpochRecord {
         optReal("test_nmi", \.testNMI),
         optReal("test_hungarian_accuracy", \.testHungarianAccuracy),
         real("seconds", \.seconds),
+        optReal("test_accuracy", \.testAccuracy),
     ]
 
     /// A record with every field at its empty value (for readers that fill it column by column).

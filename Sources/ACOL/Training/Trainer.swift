@@ -318,6 +318,9 @@ public final class Trainer {
             rec.testPurity = ev.purity
             rec.testNMI = ev.nmi
             rec.testHungarianAccuracy = ev.hungarianAccuracy
+            if let semi = config.semiSupervised, let fine = test.fineLabels {
+                rec.testAccuracy = Evaluator.classAccuracy(assignments: ev.assignments, fine: fine, classes: semi.classes)
+            }
         }
         for e in 1...max(config.epochs, 1) {
             if shouldStop() { break }
