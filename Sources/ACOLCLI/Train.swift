@@ -399,7 +399,7 @@ struct Train: ParsableCommand {
             throw CLIError.file(data, e.localizedDescription)
         }
         if !quiet {
-            let mode = unsupervised ? "unsupervised, " : (semi != nil ? (recipe == .paper ? "semi-supervised, paper recipe, " : "semi-supervised, ") : (recipe == .paper ? "paper recipe, " : ""))
+            let mode = defaults.name == Recipe.standard.name ? "" : "\(defaults.name), "
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
                          + (consistencyConfig.map { c in

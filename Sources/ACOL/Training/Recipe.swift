@@ -48,6 +48,7 @@ public enum Recipe {
 /// recipe, `--recipe paper`, `--unsupervised`, `--labelled N`) and single options override
 /// single values.
 public struct TrainingDefaults: Sendable {
+    /// The way of training, as the training banner names it ("default" is not named there).
     public var name: String
     public var gar: GARConfig
     public var optimizer: OptimizerConfig
@@ -83,7 +84,7 @@ extension Recipe {
     /// decay 1e-6, batch 128, Glorot-uniform weights, no BatchNorm before Z, one view (no
     /// consistency or marginal term), 50 epochs (the published runs).
     public static let paper = TrainingDefaults(
-        name: "paper", gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-6, frobenius: .sum),
+        name: "paper recipe", gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-6, frobenius: .sum),
         optimizer: .sgdReference, batchSize: 128, consistency: nil, batchNormBeforeZ: false,
         epochs: 50, minimumSteps: 0, k: nil)
 
@@ -123,7 +124,7 @@ extension Recipe {
     /// labelled; one view. Pretraining: 2,000 steps of 16 labelled examples (the authors: 2,000
     /// epochs of their 100 examples, 14,000 steps). 3 epochs, or 1,000 steps on a small set.
     public static let semiSupervisedPaper = TrainingDefaults(
-        name: "semi-supervised, paper", gar: GARConfig(scope: .allNodes, symmetric: false, cA: 3, cB: 1, cF: 1e-6, frobenius: .sum),
+        name: "semi-supervised, paper recipe", gar: GARConfig(scope: .allNodes, symmetric: false, cA: 3, cB: 1, cF: 1e-6, frobenius: .sum),
         optimizer: .sgdReference, batchSize: 128, consistency: nil, batchNormBeforeZ: batchNormBeforeZ,
         epochs: epochs, minimumSteps: minimumSteps, k: nil, pretrainSteps: 2_000)
 }
