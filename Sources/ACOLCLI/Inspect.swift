@@ -130,6 +130,7 @@ struct Inspect: ParsableCommand {
                 if a.contrast > 0 { parts.append(String(format: "contrast %g", a.contrast)) }
                 if a.gamma > 0 { parts.append(String(format: "gamma %g", a.gamma)) }
                 Console.out("augmentation: " + parts.joined(separator: ", "))
+                if c.neighbours > 0 { Console.out("second views: the image or one of its \(c.neighbours) nearest neighbours in its parent") }
             }
             if let u = t.pseudoParents {
                 Console.out("unsupervised: \(u.transforms.count) pseudo-parents (\(u.transforms.map(\.name).joined(separator: ", "))), k-means \(u.clusters) clusters, \(u.restarts) restarts\(u.projection.map { " in \($0) principal directions" } ?? "")")

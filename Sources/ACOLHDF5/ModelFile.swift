@@ -147,6 +147,7 @@ public enum ModelFile {
                 try g.setAttribute("batch_size", Int64(s.batchSize))
                 try g.setAttribute("epochs", Int64(s.epochs))
                 try g.setAttribute("seed", s.seed)
+                try g.setAttribute("heads", Int64(s.heads))
                 if let f = s.datasetFile { try g.setAttribute("dataset_file", string: f) }
                 if let h = s.datasetSHA256 { try g.setAttribute("dataset_sha256", string: h) }
                 if let c = s.consistency {
@@ -381,11 +382,15 @@ public enum ModelFile {
                                         datasetFile: try g.hasAttribute("dataset_file") ? try g.stringAttribute("dataset_file") : nil,
                                         datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil,
                                         consistency: try g.hasAttribute("consistency") ? try decodeConsistency(try g.stringAttribute("consistency"), bad) : nil,
+                                        heads: try g.hasAttribute("heads") ? try g.intAttribute("heads") : 1,
                                         pseudoParents: try g.hasAttribute("unsupervised") ? try decodeJSON(PseudoParentConfig.self, try g.stringAttribute("unsupervised"), "unsupervised", bad) : nil,
                                         semiSupervised: try g.hasAttribute("semi_supervised") ? try decodeJSON(SemiSupervisedConfig.self, try g.stringAttribute("semi_supervised"), "semi_supervised", bad) : nil)
             }
         }
 
+        if let h = settings?.heads, !(1...64).contains(h) {
+            throw bad("/training attribute 'heads'", "expected 1 to 64 heads, found \(h)")
+        }
         if let u = settings?.pseudoParents {
             guard u.transforms.count == head.parents, u.transforms.allSatisfy({ (0...3).contains($0.quarterTurns) }),
                   (1...ACOLLimits.maxNodes).contains(u.clusters), u.restarts >= 1, (u.projection ?? 1) >= 1 else {

@@ -8,6 +8,11 @@ public final class Network {
     public let layers: [Layer]
     public let headNorm: BatchNorm?
     public let headDense: Dense
+    /// Heads trained beside `headDense` on the same normalised F (training only: they are not in
+    /// `namedParameters` and not saved); `promoteHead` makes one of them the model's head.
+    public private(set) var extraHeads: [Dense] = []
+    /// The head's input G [m, h] of the last training forward, while there are extra heads.
+    private var headInput: Tensor?
 
     /// Builds the network with Glorot-uniform weights drawn from `seed`.
     public init(spec: NetworkSpec, seed: UInt64 = 0) throws {
@@ -154,7 +159,34 @@ public final class Network {
         var g = f
         if let bn = headNorm { g = bn.forward(g, training: training, rng: &rng, shard: shard) }
         let z = headDense.forward(g, training: training, rng: &rng, shard: shard)
+        headInput = training && !extraHeads.isEmpty ? g : nil
         return (f, z)
+    }
+
+    /// Adds `count` heads like `headDense` (the spec's initializer, weights drawn from `seed`).
+    public func addExtraHeads(_ count: Int, seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        for _ in 0..<max(0, count) {
+            extraHeads.append(Dense(inputShape: [featureCount], units: spec.head.nodes,
+                                    initializer: spec.initializer ?? .glorotUniform, rng: &rng))
+        }
+    }
+
+    /// Z [m, n] of every extra head for the last training forward (empty without extra heads).
+    public func extraLogits(shard: BatchShard? = nil) -> [Tensor] {
+        guard let g = headInput else { return [] }
+        var rng = SeededGenerator(seed: 0)   // Dense draws nothing
+        return extraHeads.map { $0.forward(g, training: true, rng: &rng, shard: shard) }
+    }
+
+    /// Makes extra head `index` (0-based in `extraHeads`) the model's head: its weights and
+    /// optimiser state change places with `headDense`'s.
+    public func promoteHead(_ index: Int) {
+        let other = extraHeads[index]
+        for (a, b) in zip(headDense.parameters, other.parameters) {
+            swap(&a.value, &b.value)
+            swap(&a.slots, &b.slots)
+        }
     }
 
     /// dZ [m, n] -> gradients of every trainable parameter. Returns dL/dx [m, H, W, C], or an
@@ -166,7 +198,29 @@ public final class Network {
     /// process's part: sum them over the processes (`DataParallel.sumGradients`) before a step.
     @discardableResult
     public func backward(dZ: Tensor, shard: BatchShard?) -> Tensor {
+        backward(dZ: dZ, extraDZ: [], shard: shard)
+    }
+
+    /// As `backward`, with dZ [m, n] of each extra head (in `extraHeads` order, as many as
+    /// `extraLogits` gave). Each head's parameters get the gradient of its own objective; the
+    /// body and the head BatchNorm get the mean over the heads (dG averaged), so the body steps
+    /// as with one head whatever their number.
+    @discardableResult
+    public func backward(dZ: Tensor, extraDZ: [Tensor], shard: BatchShard?) -> Tensor {
         var d = headDense.backward(dZ, shard: shard)
+        if !extraDZ.isEmpty {
+            precondition(extraDZ.count == extraHeads.count, "Network.backward: one dZ per extra head")
+            var sum = d.data
+            for (h, dz) in zip(extraHeads, extraDZ) {
+                let dh = h.backward(dz, shard: shard)
+                sum.withUnsafeMutableBufferPointer { sp in
+                    dh.data.withUnsafeBufferPointer { hp in for i in 0..<sp.count { sp[i] += hp[i] } }
+                }
+            }
+            let scale = 1 / Float(extraDZ.count + 1)
+            for i in 0..<sum.count { sum[i] *= scale }
+            d = Tensor(shape: d.shape, data: sum)
+        }
         if let bn = headNorm { d = bn.backward(d, shard: shard) }
         let stop = computesInputGradient ? 0 : (firstWeighted ?? layers.count)
         for i in stride(from: layers.count - 1, through: stop, by: -1) {

@@ -17,6 +17,9 @@ public struct EpochRecord: Equatable, Sendable {
     public var testHungarianAccuracy: Double?
     /// Semi-supervised training: the share of test images whose node is their class.
     public var testAccuracy: Double?
+    /// Training with several heads: the head that became the model's after this epoch (0: the
+    /// one that was already; h: the h-th other head).
+    public var head: Int?
     public var seconds: Double
 
     public init(epoch: Int, loss: Double, parentAccuracy: Double, affinity: Double, balance: Double,
@@ -85,6 +88,7 @@ extension EpochRecord {
         optReal("test_hungarian_accuracy", \.testHungarianAccuracy),
         real("seconds", \.seconds),
         optReal("test_accuracy", \.testAccuracy),
+        optInt("head", \.head),
     ]
 
     /// A record with every field at its empty value (for readers that fill it column by column).

@@ -18,6 +18,10 @@ public struct TrainConfig: Sendable {
     /// The data set's file name and SHA-256, recorded in the model's settings (nil: unknown).
     public var datasetFile: String?
     public var datasetSHA256: String?
+    /// Heads trained side by side on the same F (IIC's sub-heads; 1: the model's head alone).
+    /// After each epoch the head with the lowest mean objective over it becomes the model's head;
+    /// the others go on training, and only the model's head is saved.
+    public var heads: Int = 1
 
     public init(epochs: Int = Recipe.epochs, batchSize: Int = Recipe.batchSize, optimizer: OptimizerConfig = Recipe.optimizer,
                 seed: UInt64 = 1, consistency: ConsistencyConfig? = Recipe.consistency) {
@@ -51,6 +55,9 @@ public final class Trainer {
         optimizer = Optimizer(config.optimizer)
         rng = SeededGenerator(seed: config.seed &+ 0x5EED)
         model.network.computesInputGradient = false
+        if config.heads > 1 && model.network.extraHeads.isEmpty {
+            model.network.addExtraHeads(config.heads - 1, seed: config.seed &+ 0x4EAD5)
+        }
     }
 
     /// `stopRequested`, agreed by every process of a data-parallel job (one reduction: any
@@ -107,13 +114,16 @@ public final class Trainer {
     /// the batch is forwarded as [2m, ...]: rows 0..<m and m..<2m are the views of one image.
     /// Returns the objective's result (dZ emptied) and Z [m or 2m, n].
     /// `shard`: this process's rows of the global batch in a data-parallel job (nil: all).
-    private func step(_ xIn: Tensor, parents pIn: [Int32]?, targets tIn: [Int32]?, shard: BatchShard? = nil) -> (ACOLObjective.Result, Tensor, rows: BatchShard?) {
+    /// `secondSource` [m, H, W, C]: the images whose augmented copies are the second views (the
+    /// neighbours' images, `ConsistencyConfig.neighbours`); nil: x itself.
+    private func step(_ xIn: Tensor, secondSource: Tensor? = nil, parents pIn: [Int32]?, targets tIn: [Int32]?,
+                      shard: BatchShard? = nil) -> (ACOLObjective.Result, Tensor, rows: BatchShard?) {
         var x = xIn, parents = pIn, targets = tIn
         // The rows the network sees: the images, or both views of them.
         var rows = shard
         if let cons = config.consistency, cons.views != .single {
             let range = model.preprocessing.inputRange
-            let second = cons.augmentation.apply(x, rng: &rng, shard: shard, range: range)
+            let second = cons.augmentation.apply(secondSource ?? x, rng: &rng, shard: shard, range: range)
             let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng, shard: shard, range: range)
             x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
             parents = parents.map { $0 + $0 }
@@ -121,6 +131,62 @@ public final class Trainer {
             rows = shard?.stackedTwice()
         }
         let (_, z) = model.network.forward(x, training: true, rng: &rng, shard: rows)
+        var r = objectiveWithGradient(z, parents: parents, targets: targets, rows: rows)
+        // The extra heads: the same objective on their own Z; the body gets the heads' mean.
+        let extra = model.network.extraLogits(shard: rows).map {
+            objectiveWithGradient($0, parents: parents, targets: targets, rows: rows)
+        }
+        headLosses = [r.loss] + extra.map(\.loss)
+        model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ),
+                               extraDZ: extra.map { Tensor(shape: z.shape, data: $0.dZ) }, shard: rows)
+        dataParallel?.sumGradients(trainableParameters)
+        optimizer.update(trainableParameters)
+        r.dZ = []
+        return (r, z, rows)
+    }
+
+    /// The training images' nearest neighbours within their parents, when the consistency term
+    /// takes neighbours as second views (found on first use; nil otherwise).
+    public private(set) var neighbours: NearestNeighbours?
+
+    /// Whether the second views are drawn from neighbours.
+    private var usesNeighbours: Bool {
+        guard let c = config.consistency else { return false }
+        return c.neighbours > 0 && c.views != .single && config.pseudoParents == nil
+    }
+
+    /// Finds (once) the `ConsistencyConfig.neighbours` nearest neighbours of every training image
+    /// within its parent, on the network's input (the preprocessed pixels).
+    @discardableResult
+    public func findNeighbours(_ train: ImageSet) throws -> NearestNeighbours? {
+        guard usesNeighbours, let k = config.consistency?.neighbours else { return nil }
+        if let nn = neighbours, nn.count == train.count { return nn }
+        let x = train.tensor(0..<train.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
+        let nn = try NearestNeighbours.find(points: x.data, count: train.count, dimension: train.imageSize,
+                                            groups: model.head.parents > 1 ? train.coarseLabels : nil,
+                                            k: k, seed: config.seed)
+        neighbours = nn
+        return nn
+    }
+
+    /// The image each row's second view is made from: for the rows `own` (indices into the
+    /// training set) of the global batch starting at `start`, the image itself or one of its
+    /// neighbours, uniformly; drawn from a generator of (seed, epoch, start) for the whole
+    /// global batch, so every process of a data-parallel job draws the same.
+    func secondViewImages(_ own: [Int], of nn: NearestNeighbours, epoch: Int, start: Int,
+                                  batchRows: Int, mine: Range<Int>) -> [Int] {
+        var pick = SeededGenerator(seed: config.seed &+ 0x4E45_4947_4842 &+ (UInt64(epoch) << 40) &+ UInt64(start))
+        var choice = [Int](repeating: 0, count: batchRows)
+        for t in 0..<batchRows { choice[t] = Int(pick.next() % UInt64(nn.k + 1)) }
+        return own.enumerated().map { o, i in
+            let c = choice[mine.lowerBound + o]
+            return c == 0 ? i : Int(nn.indices[i * nn.k + c - 1])
+        }
+    }
+
+    /// The full objective (ACOL's, the two-view terms, the labelled rows' cross-entropy) and dZ
+    /// for Z [rows, n] of one head.
+    private func objectiveWithGradient(_ z: Tensor, parents: [Int32]?, targets: [Int32]?, rows: BatchShard?) -> ACOLObjective.Result {
         var r = objective.evaluate(z: z, parents: parents, gradient: true, shard: rows)
         if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
             let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true, shard: rows)
@@ -137,14 +203,22 @@ public final class Trainer {
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
         }
-        model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ), shard: rows)
-        dataParallel?.sumGradients(trainableParameters)
-        optimizer.update(trainableParameters)
-        r.dZ = []
-        return (r, z, rows)
+        return r
     }
 
+    /// The objective of each head (the model's first) at the last step.
+    private var headLosses: [Double] = []
+
+    /// The head chosen after each epoch so far (0: the model's head stayed; h: extra head h - 1
+    /// took its place), with several heads.
+    public private(set) var chosenHeads: [Int] = []
+
+    /// Each head's mean objective over the last epoch (before the choice: index 0 is the head
+    /// that was the model's during the epoch).
+    public private(set) var lastEpochHeadLosses: [Double] = []
+
     private lazy var trainableParameters: [Parameter] = model.network.namedParameters.map(\.parameter).filter(\.trainable)
+        + model.network.extraHeads.flatMap(\.parameters)
 
     /// Whether `pretrain` has run (`fit` runs it first when not).
     public private(set) var pretrained = false
@@ -208,11 +282,13 @@ public final class Trainer {
         order.shuffle(using: &rng)
         let head = model.head
         let pseudo = config.pseudoParents, semi = config.semiSupervised
+        let nn = (try? findNeighbours(train)) ?? nil
         let lab = semi != nil ? ((try? labelled(train)) ?? []) : []
         let labelledRows = semi.map { min($0.labelledPerBatch, lab.count) } ?? 0
         let bs = max(config.batchSize - labelledRows, 2)
         var labCycle: [Int] = [], labPos = 0
         var lossSum = 0.0, affSum = 0.0, balSum = 0.0, batches = 0, correct = 0, seen = 0
+        var headLossSums: [Double] = []
         var assignments = [Int](repeating: 0, count: train.count)
         let dp = dataParallel
         // BatchNorm needs at least two examples; in a data-parallel job every process at least one.
@@ -244,7 +320,17 @@ public final class Trainer {
                 // be a labelled example stays unlabelled here).
                 targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
-            let (r, z, rows) = step(x, parents: parents, targets: targets, shard: shard)
+            var secondSource: Tensor?
+            if let nn {
+                // Labelled rows keep their own image (their target is theirs).
+                let src = secondViewImages(own, of: nn, epoch: epoch, start: start, batchRows: end - start, mine: mine)
+                    + idx[own.count...]
+                secondSource = train.subset(src).tensor(0..<src.count, scale: model.preprocessing.scale,
+                                                        offset: model.preprocessing.offset)
+            }
+            let (r, z, rows) = step(x, secondSource: secondSource, parents: parents, targets: targets, shard: shard)
+            if headLossSums.isEmpty { headLossSums = [Double](repeating: 0, count: headLosses.count) }
+            for (h, l) in headLosses.enumerated() { headLossSums[h] += l }
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
             correct += r.correctParents; seen += rows?.globalRows ?? z.rows
             if pseudo == nil {
@@ -266,6 +352,15 @@ public final class Trainer {
             dp.reduction.sum(&all)
             assignments = all.map { Int($0.rounded()) }
         }
+        // Several heads: the one with the lowest mean objective over the epoch becomes the model's
+        // head (every process sums the same global losses, so all choose the same).
+        if headLossSums.count > 1, let best = headLossSums.indices.min(by: { headLossSums[$0] < headLossSums[$1] }) {
+            if best > 0 { model.network.promoteHead(best - 1) }
+            chosenHeads.append(best)
+            lossSum = headLossSums[best]
+        }
+        let chosen = headLossSums.count > 1 ? chosenHeads.last : nil
+        lastEpochHeadLosses = headLossSums.map { $0 / Double(max(batches, 1)) }
         var rec = EpochRecord(epoch: epoch, loss: lossSum / Double(max(batches, 1)),
                               parentAccuracy: head.parents > 1 ? Double(correct) / Double(max(seen, 1)) : 1,
                               affinity: affSum / Double(max(batches, 1)), balance: balSum / Double(max(batches, 1)),
@@ -277,6 +372,7 @@ public final class Trainer {
             rec.hungarianAccuracy = ClusterMetrics.hungarianAccuracy(t)
             rec.clustersUsed = ClusterMetrics.clustersUsed(t)
         }
+        rec.head = chosen
         rec.seconds = Date().timeIntervalSince(started)
         return rec
     }
@@ -302,6 +398,13 @@ public final class Trainer {
         if let test { try validate(test, name: "test set") }
         var records: [EpochRecord] = []
         model.featureClusters = nil
+        if let c = config.consistency, c.neighbours < 0 {
+            throw ACOLError.invalidSettings("neighbours: expected 0 (off) or more, found \(c.neighbours)")
+        }
+        if let c = config.consistency, c.neighbours > 0, config.pseudoParents != nil {
+            throw ACOLError.invalidSettings("neighbours as second views need the data's parents; the unsupervised mode's pseudo-parents are transformations of each image")
+        }
+        try findNeighbours(train)
         if config.semiSupervised != nil { try pretrain(train) }
         func score(_ rec: inout EpochRecord, _ test: ImageSet) throws {
             if config.pseudoParents != nil && model.featureClusters == nil {
@@ -351,7 +454,7 @@ public final class Trainer {
         model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
                                           epochs: records.count, seed: config.seed,
                                           datasetFile: config.datasetFile, datasetSHA256: config.datasetSHA256,
-                                          consistency: config.consistency,
+                                          consistency: config.consistency, heads: config.heads,
                                           pseudoParents: config.pseudoParents, semiSupervised: config.semiSupervised)
         return records
     }

@@ -14,12 +14,14 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var pseudoParents: PseudoParentConfig?
     /// The semi-supervised mode (nil: not semi-supervised).
     public var semiSupervised: SemiSupervisedConfig?
+    /// Heads trained side by side (`TrainConfig.heads`; 1: the model's head alone).
+    public var heads: Int
 
     public init(optimizer: OptimizerConfig, batchSize: Int, epochs: Int, seed: UInt64,
-                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil,
+                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil, heads: Int = 1,
                 pseudoParents: PseudoParentConfig? = nil, semiSupervised: SemiSupervisedConfig? = nil) {
         self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seed = seed
         self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256; self.consistency = consistency
-        self.pseudoParents = pseudoParents; self.semiSupervised = semiSupervised
+        self.pseudoParents = pseudoParents; self.semiSupervised = semiSupervised; self.heads = heads
     }
 }

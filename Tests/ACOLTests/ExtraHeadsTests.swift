@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import ACOL
+
+/// Several heads on the same features (`TrainConfig.heads`, `Network.extraHeads`).
+@Suite struct ExtraHeadsTests {
+    /// The network with one extra head, against central differences of L = objective(Z) +
+    /// objective(Z'), Z' the extra head's output: each head's parameters get dL/dθ (its own
+    /// objective's gradient), the shared body and head BatchNorm the gradient of the mean, dL/dθ / 2.
+    @Test func gradientWithAnExtraHead() throws {
+        let net = try Network(spec: NetworkTests.smallSpec, seed: 21)
+        net.addExtraHeads(1, seed: 9)
+        net.headNorm!.gamma.value = randomValues(8, seed: 3, lo: 0.5, hi: 1.5)
+        let objective = ACOLObjective(head: NetworkTests.smallSpec.head,
+                                      gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-3))
+        let m = 6
+        let x = Tensor(shape: [m, 6, 6, 2], data: randomValues(m * 72, seed: 22))
+        let parents: [Int32] = [0, 1, 1, 0, 0, 1]
+        func loss() -> Double {
+            var rng = SeededGenerator(seed: 1)
+            let z = net.forward(x, training: true, rng: &rng).z
+            let z2 = net.extraLogits()[0]
+            return objective.evaluate(z: z, parents: parents, gradient: false).loss
+                + objective.evaluate(z: z2, parents: parents, gradient: false).loss
+        }
+        var rng = SeededGenerator(seed: 1)
+        let z = net.forward(x, training: true, rng: &rng).z
+        let z2 = net.extraLogits()
+        #expect(z2.count == 1 && z2[0].shape == [m, 6])
+        #expect(z2[0].data != z.data)   // another head, other weights
+        let r = objective.evaluate(z: z, parents: parents, gradient: true)
+        let r2 = objective.evaluate(z: z2[0], parents: parents, gradient: true)
+        net.backward(dZ: Tensor(shape: z.shape, data: r.dZ), extraDZ: [Tensor(shape: z.shape, data: r2.dZ)], shard: nil)
+        let params = net.namedParameters.filter { $0.parameter.trainable && !$0.name.hasSuffix("04_dense/bias") }
+            + net.extraHeads[0].parameters.map { (name: "extra/" + $0.name, parameter: $0) }
+        let analytic = params.map { n, p in
+            p.grad.map { Double($0) * (n.hasPrefix("head/dense") || n.hasPrefix("extra") ? 1 : 2) }
+        }
+        let check = GradientCheck(rtol: 1e-2, atol: 1e-3, normTolerance: 1e-2)
+        for ((name, p), grad) in zip(params, analytic) {
+            let numeric = GradientCheck.numericWithKinks(count: p.value.count, get: { p.value[$0] },
+                                                         set: { p.value[$0] = $1 }, h: 1e-3) { loss() }
+            check.compare(analytic: grad, numeric: numeric, maxSkipped: 0.2, "two heads: \(name)")
+        }
+        // Extra heads are not the model's: not in the named (saved) tensors.
+        #expect(!net.namedParameters.contains { $0.name.hasPrefix("extra") })
+        #expect(net.namedParameters.count == (try Network(spec: NetworkTests.smallSpec, seed: 21)).namedParameters.count)
+    }
+
+    @Test func promoteSwapsWeightsAndOptimiserState() throws {
+        let net = try Network(spec: NetworkTests.smallSpec, seed: 21)
+        net.addExtraHeads(2, seed: 9)
+        let own = net.headDense.kernel.value, other = net.extraHeads[1].kernel.value
+        net.headDense.kernel.slots = [[1, 2]]
+        net.promoteHead(1)
+        #expect(net.headDense.kernel.value == other && net.extraHeads[1].kernel.value == own)
+        #expect(net.extraHeads[1].kernel.slots == [[1, 2]] && net.headDense.kernel.slots.isEmpty)
+    }
+
+    /// With three heads, after each epoch the head with the lowest mean objective is the model's,
+    /// the record names it and carries its loss; the settings say 3 heads; one head trains as before.
+    @Test func theLowestObjectiveHeadBecomesTheModels() throws {
+        func trainer(heads: Int) throws -> Trainer {
+            let spec = NetworkSpec(inputShape: [6, 6, 1],
+                                   layers: [.conv2d(2), .relu, .maxPool2d(2), .flatten, .dense(8), .relu],
+                                   head: ACOLHeadSpec(parents: 2, k: 2))
+            let model = ACOLModel(network: try Network(spec: spec, seed: 5), gar: .reference,
+                                  preprocessing: Preprocessing(height: 6, width: 6, channels: 1))
+            var config = TrainConfig(epochs: 3, batchSize: 6, seed: 1)
+            config.heads = heads
+            return Trainer(model: model, config: config)
+        }
+        let set = NetworkTests.tinySet()
+        let t = try trainer(heads: 3)
+        #expect(t.model.network.extraHeads.count == 2)
+        var seen: [[Double]] = []
+        try t.fit(train: set, onEpoch: { _ in seen.append(t.lastEpochHeadLosses) })
+        #expect(t.model.settings?.heads == 3)
+        for (rec, losses) in zip(t.model.history, seen) {
+            #expect(losses.count == 3)
+            let best = losses.indices.min { losses[$0] < losses[$1] }!
+            #expect(rec.head == best)
+            #expect(abs(rec.loss - losses[best]) < 1e-12)
+        }
+        #expect(t.chosenHeads == t.model.history.map { $0.head! })
+        let one = try trainer(heads: 1), again = try trainer(heads: 1)
+        try one.fit(train: set); try again.fit(train: set)
+        #expect(one.model.history.allSatisfy { $0.head == nil })
+        #expect(one.model.network.stateTensors() == again.model.network.stateTensors())
+        #expect(one.model.network.stateTensors() != t.model.network.stateTensors())
+    }
+}
