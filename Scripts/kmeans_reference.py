@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for acol's k-means, principal subspace and nearest neighbours
-(Tests/ACOLTests/KMeansTests.swift, NearestNeighboursTests.swift).
+"""Reference values for acol's k-means and principal subspace (Tests/ACOLTests/KMeansTests.swift).
 
 Lloyd's algorithm in numpy (float64) from fixed starting centroids, on points in overlapping
 blobs, run until no assignment changes: the final assignments, centroids and inertia. Writes
@@ -49,41 +48,6 @@ w, v = np.linalg.eigh(cov)
 top = v[:, np.argsort(w)[::-1][:sr]].T     # [r, d]
 out["subspace"] = {"d": sd, "rank": sr, "points": sub_points.ravel().tolist(), "basis": top.ravel().tolist(),
                    "mean": xs.mean(0).tolist(), "eigenvalues": sorted(w.tolist(), reverse=True)}
-
-# Nearest neighbours within groups (NearestNeighbours.swift), drawn after the subspace data.
-# "exact": 6-dimensional points in three groups (one of only 3 points, fewer than k + 1), k = 4,
-# brute-force float64 distances, ties to the lower index; the data are checked to have no
-# near-ties at the k-th neighbour, so float32 finds the same indices. "projected": the subspace
-# points above, neighbours by distance in their top-3 principal directions (numpy's eigenvectors),
-# one group; the sorted distances (the basis found by subspace iteration may differ slightly,
-# and with it near-equal distances' order).
-def knn(x, groups, k):
-    m = len(x)
-    idx = np.zeros((m, k), dtype=np.int64)
-    dst = np.zeros((m, k))
-    for i in range(m):
-        others = [j for j in range(m) if j != i and groups[j] == groups[i]]
-        d2 = ((x[others] - x[i]) ** 2).sum(1)
-        o = np.argsort(d2, kind="stable")[:k]
-        row = [others[t] for t in o] + [i] * (k - len(o))
-        idx[i] = row
-        dst[i] = [((x[j] - x[i]) ** 2).sum() for j in row]
-    return idx, dst
-
-nd, nk = 6, 4
-n_points = rng.normal(0, 1, size=(120, nd)).astype(np.float32)
-n_groups = np.array([0] * 60 + [1] * 57 + [2] * 3)[rng.permutation(120)]
-n_idx, n_dst = knn(n_points.astype(np.float64), n_groups, nk)
-for i in range(120):
-    same = [j for j in range(120) if j != i and n_groups[j] == n_groups[i]]
-    d2 = np.sort(((n_points[same].astype(np.float64) - n_points[i]) ** 2).sum(1))
-    if len(d2) > nk:
-        assert np.diff(d2[:nk + 1]).min() > 1e-4, "near-tie in the neighbour reference: draw again"
-proj = (xs - xs.mean(0)) @ top.T
-p_idx, p_dst = knn(proj, np.zeros(sm, dtype=np.int64), nk)
-out["neighbours"] = {"d": nd, "k": nk, "points": n_points.ravel().tolist(), "groups": n_groups.tolist(),
-                     "indices": n_idx.ravel().tolist(),
-                     "projected": {"rank": sr, "indices": p_idx.ravel().tolist(), "distances": p_dst.ravel().tolist()}}
 path = os.path.join(os.path.dirname(__file__), "..", "Fixtures", "kmeans", "reference.json")
 with open(path, "w") as f:
     json.dump(out, f)

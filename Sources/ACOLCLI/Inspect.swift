@@ -121,7 +121,7 @@ struct Inspect: ParsableCommand {
             let views = t.consistency.map { c in
                 String(format: ", consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight)
             } ?? ""
-            Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)\(views)" +
+            Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)\(views)" + (t.heads > 1 ? ", \(t.heads) heads" : "") +
                         (t.datasetFile.map { ", data \($0)" } ?? "") + (t.datasetSHA256.map { " (sha256 \($0.prefix(12))…)" } ?? ""))
             if let c = t.consistency, c.views != .single {
                 let a = c.augmentation
@@ -130,7 +130,6 @@ struct Inspect: ParsableCommand {
                 if a.contrast > 0 { parts.append(String(format: "contrast %g", a.contrast)) }
                 if a.gamma > 0 { parts.append(String(format: "gamma %g", a.gamma)) }
                 Console.out("augmentation: " + parts.joined(separator: ", "))
-                if c.neighbours > 0 { Console.out("second views: the image or one of its \(c.neighbours) nearest neighbours in its parent") }
             }
             if let u = t.pseudoParents {
                 Console.out("unsupervised: \(u.transforms.count) pseudo-parents (\(u.transforms.map(\.name).joined(separator: ", "))), k-means \(u.clusters) clusters, \(u.restarts) restarts\(u.projection.map { " in \($0) principal directions" } ?? "")")

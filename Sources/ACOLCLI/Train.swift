@@ -157,10 +157,7 @@ struct Train: ParsableCommand {
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
     var views: ViewsArg = .cleanAug
 
-    @Option(help: "Neighbours as second views: the second view of an image is the augmented copy of the image itself or one of its N nearest neighbours within its parent (uniformly), found once before training on the pixels' top 50 principal directions; 0 turns it off (default 0). Needs the two views; not with --unsupervised.")
-    var neighbours: Int?
-
-    @Option(help: "Heads trained side by side on the same features (IIC's sub-heads): after each epoch the head with the lowest mean objective becomes the model's head, the others go on training; only that head is saved (default 1).")
+    @Option(help: "Heads trained side by side on the same features (IIC's sub-heads): after each epoch the head with the lowest mean objective becomes the model's head, the others go on training; only that head is saved (default 1; docs/training.md says where it helped and where not).")
     var heads: Int?
 
     @Option(help: "Augmentation: translation in pixels (uniform in +-N).")
@@ -209,11 +206,7 @@ struct Train: ParsableCommand {
         try OptionCheck.range("--labelled", labelled, 1...Int(Int32.max))
         try OptionCheck.range("--pretrain-steps", pretrainSteps, 0...10_000_000)
         try OptionCheck.range("--labelled-per-batch", labelledPerBatch, 1...65_536)
-        try OptionCheck.range("--neighbours", neighbours, 0...1_000)
         try OptionCheck.range("--heads", heads, 1...64)
-        if let n = neighbours, n > 0, unsupervised {
-            throw ValidationError("--neighbours does not apply with --unsupervised: its parents are transformations of each image, not groups of images")
-        }
         try OptionCheck.positive("--lr", lr)
         try OptionCheck.nonNegative("--ca", ca)
         try OptionCheck.nonNegative("--cb", cb)
@@ -298,8 +291,7 @@ struct Train: ParsableCommand {
                                 augmentation: AffineAugmentation(maxShift: augShift, maxRotation: augRotate,
                                                                  maxScale: augScale, maxShear: augShear, flip: augFlip,
                                                                  contrast: augContrast ?? d?.augmentation.contrast ?? 0,
-                                                                 gamma: augGamma ?? d?.augmentation.gamma ?? 0),
-                                neighbours: neighbours ?? d?.neighbours ?? 0)
+                                                                 gamma: augGamma ?? d?.augmentation.gamma ?? 0))
             : (m != 0 ? ConsistencyConfig(weight: 0, marginalWeight: m, views: .single) : nil)
     }
 
@@ -419,8 +411,7 @@ struct Train: ParsableCommand {
                             let a = c.augmentation
                             let photo = c.views == .single || !(a.contrast > 0 || a.gamma > 0) ? ""
                                 : String(format: ", contrast %g, gamma %g", a.contrast, a.gamma)
-                            let nb = c.views != .single && c.neighbours > 0 ? ", \(c.neighbours) neighbours" : ""
-                            return String(format: "; consistency %g (%@%@%@), marginal %g", c.weight, c.views.rawValue, photo, nb, c.marginalWeight)
+                            return String(format: "; consistency %g (%@%@), marginal %g", c.weight, c.views.rawValue, photo, c.marginalWeight)
                         } ?? "")
                          + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }

@@ -40,11 +40,11 @@ extension HDF5Tests {
             let spec = NetworkSpec(inputShape: [8, 8, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 1, k: 3))
             let m = ACOLModel(network: try Network(spec: spec, seed: 3), gar: Recipe.semiSupervised.gar,
                               preprocessing: Preprocessing(height: 8, width: 8, channels: 1),
-                              settings: TrainingSettings(optimizer: .sgdReference, batchSize: 128, epochs: 1, seed: 1,
+                              settings: TrainingSettings(optimizer: .sgdReference, batchSize: 128, epochs: 1, seed: 1, heads: 3,
                                                          semiSupervised: SemiSupervisedConfig(labelled: 30, classes: [2, 5, 7], pretrainSteps: 10)))
             let path = dir.file("s.h5")
             try ModelFile.save(m, to: path)
-            #expect(try ModelFile.load(path).settings?.semiSupervised == m.settings?.semiSupervised)
+            #expect(try ModelFile.load(path).settings == m.settings)
             // Classes that do not fit the head are refused.
             let bad = try craftedModel(dir, "bad-semi.h5") { f in
                 try closing(f.openGroup("training")) { g in
@@ -106,6 +106,11 @@ extension HDF5Tests {
             }
             let back = try ModelFile.load(old)
             #expect(back.settings?.pseudoParents?.restarts == 4 && back.settings?.pseudoParents?.projection == nil)
+            // The heads trained side by side: 1 to 64.
+            let heads = try crafted("heads.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("heads", Int64(0)) }
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(heads) }.contains("/training attribute 'heads': expected 1 to 64 heads, found 0"))
             #expect(dir.openObjects().isEmpty)
         }
     }

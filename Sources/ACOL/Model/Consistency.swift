@@ -183,30 +183,11 @@ public struct ConsistencyConfig: Codable, Equatable, Sendable {
     public var views: ConsistencyViews
     public var augmentation: AffineAugmentation
     public var epsilon: Float
-    /// Neighbours as second views (0: off). With K > 0 the second view of an image is the
-    /// augmented copy of an image drawn uniformly from the image itself and its K nearest
-    /// neighbours within its parent (`NearestNeighbours`, found once before training in the
-    /// input's top principal directions), so the consistency term also ties an image's cluster
-    /// to its neighbours' (SCAN's neighbour agreement, with neighbours from the input).
-    public var neighbours: Int
 
     public init(weight: Float = 1, marginalWeight: Float = 0, views: ConsistencyViews = .cleanAugmented,
-                augmentation: AffineAugmentation = AffineAugmentation(), epsilon: Float = 1e-7, neighbours: Int = 0) {
+                augmentation: AffineAugmentation = AffineAugmentation(), epsilon: Float = 1e-7) {
         self.weight = weight; self.marginalWeight = marginalWeight; self.views = views
-        self.augmentation = augmentation; self.epsilon = epsilon; self.neighbours = neighbours
-    }
-
-    private enum CodingKeys: String, CodingKey { case weight, marginalWeight, views, augmentation, epsilon, neighbours }
-
-    /// Model files written before the neighbours existed have no `neighbours`: they read as 0.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        weight = try c.decode(Float.self, forKey: .weight)
-        marginalWeight = try c.decode(Float.self, forKey: .marginalWeight)
-        views = try c.decode(ConsistencyViews.self, forKey: .views)
-        augmentation = try c.decode(AffineAugmentation.self, forKey: .augmentation)
-        epsilon = try c.decode(Float.self, forKey: .epsilon)
-        neighbours = try c.decodeIfPresent(Int.self, forKey: .neighbours) ?? 0
+        self.augmentation = augmentation; self.epsilon = epsilon
     }
 }
 

@@ -114,16 +114,13 @@ public final class Trainer {
     /// the batch is forwarded as [2m, ...]: rows 0..<m and m..<2m are the views of one image.
     /// Returns the objective's result (dZ emptied) and Z [m or 2m, n].
     /// `shard`: this process's rows of the global batch in a data-parallel job (nil: all).
-    /// `secondSource` [m, H, W, C]: the images whose augmented copies are the second views (the
-    /// neighbours' images, `ConsistencyConfig.neighbours`); nil: x itself.
-    private func step(_ xIn: Tensor, secondSource: Tensor? = nil, parents pIn: [Int32]?, targets tIn: [Int32]?,
-                      shard: BatchShard? = nil) -> (ACOLObjective.Result, Tensor, rows: BatchShard?) {
+    private func step(_ xIn: Tensor, parents pIn: [Int32]?, targets tIn: [Int32]?, shard: BatchShard? = nil) -> (ACOLObjective.Result, Tensor, rows: BatchShard?) {
         var x = xIn, parents = pIn, targets = tIn
         // The rows the network sees: the images, or both views of them.
         var rows = shard
         if let cons = config.consistency, cons.views != .single {
             let range = model.preprocessing.inputRange
-            let second = cons.augmentation.apply(secondSource ?? x, rng: &rng, shard: shard, range: range)
+            let second = cons.augmentation.apply(x, rng: &rng, shard: shard, range: range)
             let first = cons.views == .cleanAugmented ? x : cons.augmentation.apply(x, rng: &rng, shard: shard, range: range)
             x = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: first.data + second.data)
             parents = parents.map { $0 + $0 }
@@ -143,45 +140,6 @@ public final class Trainer {
         optimizer.update(trainableParameters)
         r.dZ = []
         return (r, z, rows)
-    }
-
-    /// The training images' nearest neighbours within their parents, when the consistency term
-    /// takes neighbours as second views (found on first use; nil otherwise).
-    public private(set) var neighbours: NearestNeighbours?
-
-    /// Whether the second views are drawn from neighbours.
-    private var usesNeighbours: Bool {
-        guard let c = config.consistency else { return false }
-        return c.neighbours > 0 && c.views != .single && config.pseudoParents == nil
-    }
-
-    /// Finds (once) the `ConsistencyConfig.neighbours` nearest neighbours of every training image
-    /// within its parent, on the network's input (the preprocessed pixels).
-    @discardableResult
-    public func findNeighbours(_ train: ImageSet) throws -> NearestNeighbours? {
-        guard usesNeighbours, let k = config.consistency?.neighbours else { return nil }
-        if let nn = neighbours, nn.count == train.count { return nn }
-        let x = train.tensor(0..<train.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
-        let nn = try NearestNeighbours.find(points: x.data, count: train.count, dimension: train.imageSize,
-                                            groups: model.head.parents > 1 ? train.coarseLabels : nil,
-                                            k: k, seed: config.seed)
-        neighbours = nn
-        return nn
-    }
-
-    /// The image each row's second view is made from: for the rows `own` (indices into the
-    /// training set) of the global batch starting at `start`, the image itself or one of its
-    /// neighbours, uniformly; drawn from a generator of (seed, epoch, start) for the whole
-    /// global batch, so every process of a data-parallel job draws the same.
-    func secondViewImages(_ own: [Int], of nn: NearestNeighbours, epoch: Int, start: Int,
-                                  batchRows: Int, mine: Range<Int>) -> [Int] {
-        var pick = SeededGenerator(seed: config.seed &+ 0x4E45_4947_4842 &+ (UInt64(epoch) << 40) &+ UInt64(start))
-        var choice = [Int](repeating: 0, count: batchRows)
-        for t in 0..<batchRows { choice[t] = Int(pick.next() % UInt64(nn.k + 1)) }
-        return own.enumerated().map { o, i in
-            let c = choice[mine.lowerBound + o]
-            return c == 0 ? i : Int(nn.indices[i * nn.k + c - 1])
-        }
     }
 
     /// The full objective (ACOL's, the two-view terms, the labelled rows' cross-entropy) and dZ
@@ -282,7 +240,6 @@ public final class Trainer {
         order.shuffle(using: &rng)
         let head = model.head
         let pseudo = config.pseudoParents, semi = config.semiSupervised
-        let nn = (try? findNeighbours(train)) ?? nil
         let lab = semi != nil ? ((try? labelled(train)) ?? []) : []
         let labelledRows = semi.map { min($0.labelledPerBatch, lab.count) } ?? 0
         let bs = max(config.batchSize - labelledRows, 2)
@@ -320,15 +277,7 @@ public final class Trainer {
                 // be a labelled example stays unlabelled here).
                 targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
-            var secondSource: Tensor?
-            if let nn {
-                // Labelled rows keep their own image (their target is theirs).
-                let src = secondViewImages(own, of: nn, epoch: epoch, start: start, batchRows: end - start, mine: mine)
-                    + idx[own.count...]
-                secondSource = train.subset(src).tensor(0..<src.count, scale: model.preprocessing.scale,
-                                                        offset: model.preprocessing.offset)
-            }
-            let (r, z, rows) = step(x, secondSource: secondSource, parents: parents, targets: targets, shard: shard)
+            let (r, z, rows) = step(x, parents: parents, targets: targets, shard: shard)
             if headLossSums.isEmpty { headLossSums = [Double](repeating: 0, count: headLosses.count) }
             for (h, l) in headLosses.enumerated() { headLossSums[h] += l }
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
@@ -398,13 +347,6 @@ public final class Trainer {
         if let test { try validate(test, name: "test set") }
         var records: [EpochRecord] = []
         model.featureClusters = nil
-        if let c = config.consistency, c.neighbours < 0 {
-            throw ACOLError.invalidSettings("neighbours: expected 0 (off) or more, found \(c.neighbours)")
-        }
-        if let c = config.consistency, c.neighbours > 0, config.pseudoParents != nil {
-            throw ACOLError.invalidSettings("neighbours as second views need the data's parents; the unsupervised mode's pseudo-parents are transformations of each image")
-        }
-        try findNeighbours(train)
         if config.semiSupervised != nil { try pretrain(train) }
         func score(_ rec: inout EpochRecord, _ test: ImageSet) throws {
             if config.pseudoParents != nil && model.featureClusters == nil {
