@@ -9,7 +9,7 @@ import Testing
     /// objective's gradient), the shared body and head BatchNorm the gradient of the mean, dL/dθ / 2.
     @Test func gradientWithAnExtraHead() throws {
         let net = try Network(spec: NetworkTests.smallSpec, seed: 21)
-        net.addExtraHeads(1, seed: 9)
+        net.setExtraHeads(1, seed: 9)
         net.headNorm!.gamma.value = randomValues(8, seed: 3, lo: 0.5, hi: 1.5)
         let objective = ACOLObjective(head: NetworkTests.smallSpec.head,
                                       gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-3))
@@ -49,7 +49,7 @@ import Testing
 
     @Test func promoteSwapsWeightsAndOptimiserState() throws {
         let net = try Network(spec: NetworkTests.smallSpec, seed: 21)
-        net.addExtraHeads(2, seed: 9)
+        net.setExtraHeads(2, seed: 9)
         let own = net.headDense.kernel.value, other = net.extraHeads[1].kernel.value
         net.headDense.kernel.slots = [[1, 2]]
         net.promoteHead(1)
@@ -83,6 +83,11 @@ import Testing
             #expect(abs(rec.loss - losses[best]) < 1e-12)
         }
         #expect(t.chosenHeads == t.model.history.map { $0.head! })
+        // Trained again with one head, the same network loses the extra heads.
+        let again1 = Trainer(model: t.model, config: TrainConfig(epochs: 1, batchSize: 6, seed: 1))
+        #expect(again1.model.network.extraHeads.isEmpty)
+        try again1.fit(train: set)
+        #expect(again1.model.history.last?.head == nil)
         let one = try trainer(heads: 1), again = try trainer(heads: 1)
         try one.fit(train: set); try again.fit(train: set)
         #expect(one.model.history.allSatisfy { $0.head == nil })

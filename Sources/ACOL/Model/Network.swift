@@ -163,9 +163,12 @@ public final class Network {
         return (f, z)
     }
 
-    /// Adds `count` heads like `headDense` (the spec's initializer, weights drawn from `seed`).
-    public func addExtraHeads(_ count: Int, seed: UInt64) {
+    /// Replaces the extra heads by `count` new heads like `headDense` (the spec's initializer,
+    /// weights drawn from `seed`); 0 removes them.
+    public func setExtraHeads(_ count: Int, seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
+        extraHeads = []
+        headInput = nil
         for _ in 0..<max(0, count) {
             extraHeads.append(Dense(inputShape: [featureCount], units: spec.head.nodes,
                                     initializer: spec.initializer ?? .glorotUniform, rng: &rng))

@@ -55,8 +55,9 @@ public final class Trainer {
         optimizer = Optimizer(config.optimizer)
         rng = SeededGenerator(seed: config.seed &+ 0x5EED)
         model.network.computesInputGradient = false
-        if config.heads > 1 && model.network.extraHeads.isEmpty {
-            model.network.addExtraHeads(config.heads - 1, seed: config.seed &+ 0x4EAD5)
+        // Heads of an earlier training of the same network are replaced (or removed).
+        if config.heads > 1 || !model.network.extraHeads.isEmpty {
+            model.network.setExtraHeads(config.heads - 1, seed: config.seed &+ 0x4EAD5)
         }
     }
 
