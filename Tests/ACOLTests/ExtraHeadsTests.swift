@@ -10,12 +10,8 @@ import Testing
     @Test func gradientWithAnExtraHead() throws {
         let net = try Network(spec: NetworkTests.smallSpec, seed: 21)
         net.setExtraHeads(1, seed: 9)
-        net.headNorm!.gamma.value = randomValues(8, seed: 3, lo: 0.5, hi: 1.5)
-        let objective = ACOLObjective(head: NetworkTests.smallSpec.head,
-                                      gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-3))
-        let m = 6
-        let x = Tensor(shape: [m, 6, 6, 2], data: randomValues(m * 72, seed: 22))
-        let parents: [Int32] = [0, 1, 1, 0, 0, 1]
+        let (objective, x, parents) = NetworkTests.gradientCase(net)
+        let m = x.rows
         func loss() -> Double {
             var rng = SeededGenerator(seed: 1)
             let z = net.forward(x, training: true, rng: &rng).z

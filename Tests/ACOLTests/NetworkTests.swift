@@ -15,6 +15,15 @@ import Testing
     /// windows some entries' steps cross a kink (a ReLU input through 0, a pool winner switching,
     /// a Z through GAR's max(0, .)); `numericWithKinks` finds those from the loss alone (one-sided
     /// differences disagree) and they are left out, at most 5 % overall.
+    /// The gradient checks' objective, six inputs [6, 6, 6, 2] and their parents, for a network of
+    /// `smallSpec` whose head BatchNorm scale is set away from 1.
+    static func gradientCase(_ net: Network) -> (ACOLObjective, Tensor, [Int32]) {
+        net.headNorm!.gamma.value = randomValues(8, seed: 3, lo: 0.5, hi: 1.5)
+        let objective = ACOLObjective(head: smallSpec.head,
+                                      gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-3))
+        return (objective, Tensor(shape: [6, 6, 6, 2], data: randomValues(6 * 72, seed: 22)), [0, 1, 1, 0, 0, 1])
+    }
+
     @Test func endToEndGradient() throws {
         let net = try Network(spec: Self.smallSpec, seed: 21)
         #expect(net.layers.count == 5 && net.headNorm != nil)
@@ -22,12 +31,8 @@ import Testing
         for (name, p) in net.namedParameters where name.hasSuffix("bias") || name.hasSuffix("beta") {
             p.value = randomValues(p.value.count, seed: UInt64(p.value.count), lo: -0.2, hi: 0.2)
         }
-        net.headNorm!.gamma.value = randomValues(8, seed: 3, lo: 0.5, hi: 1.5)
-        let objective = ACOLObjective(head: Self.smallSpec.head,
-                                      gar: GARConfig(scope: .allNodes, symmetric: false, cA: 1, cB: 1, cF: 1e-3))
-        let m = 6
-        let x = Tensor(shape: [m, 6, 6, 2], data: randomValues(m * 72, seed: 22))
-        let parents: [Int32] = [0, 1, 1, 0, 0, 1]
+        let (objective, x, parents) = Self.gradientCase(net)
+        let m = x.rows
 
         func loss(_ input: Tensor) -> Double {
             var rng = SeededGenerator(seed: 1)
