@@ -149,12 +149,15 @@ struct Inspect: ParsableCommand {
         if !s.history.isEmpty {
             Console.out("")
             Console.out("history:")
+            // With several heads, the head chosen after each epoch (history/head) gets a column.
+            let heads = s.history.contains { $0.head != nil }
             let hr = s.history.map { r in
                 [String(r.epoch), fmt(r.loss), fmt(r.parentAccuracy), fmt(r.affinity), fmt(r.balance), fmt(r.purity),
                  fmt(r.testParentAccuracy), fmt(r.testPurity), fmt(r.testNMI), String(format: "%.1f", r.seconds)]
+                    + (heads ? [r.head.map(String.init) ?? "-"] : [])
             }
-            Console.out(table(["epoch", "loss", "parent", "affinity", "balance", "purity", "test-parent", "test-purity", "test-nmi", "s"],
-                              hr, rightAlign: Set(0..<10)))
+            let names = ["epoch", "loss", "parent", "affinity", "balance", "purity", "test-parent", "test-purity", "test-nmi", "s"]
+            Console.out(table(names + (heads ? ["head"] : []), hr, rightAlign: Set(0..<(names.count + 1))))
         }
     }
 

@@ -157,7 +157,7 @@ struct Train: ParsableCommand {
     @Option(help: "The two views of the consistency term: clean-aug (the image and an augmented copy) or aug-aug (two augmented copies).")
     var views: ViewsArg = .cleanAug
 
-    @Option(help: "Heads trained side by side on the same features (IIC's sub-heads): after each epoch the head with the lowest mean objective becomes the model's head, the others go on training; only that head is saved (default 1; docs/training.md says where it helped and where not).")
+    @Option(help: "Heads trained side by side on the same features (IIC's sub-heads): after each epoch the head with the lowest mean objective becomes the model's head, the others go on training; only that head is saved (default 1; not with --unsupervised; docs/training.md says where it helped and where not).")
     var heads: Int?
 
     @Option(help: "Augmentation: translation in pixels (uniform in +-N).")
@@ -206,7 +206,7 @@ struct Train: ParsableCommand {
         try OptionCheck.range("--labelled", labelled, 1...Int(Int32.max))
         try OptionCheck.range("--pretrain-steps", pretrainSteps, 0...10_000_000)
         try OptionCheck.range("--labelled-per-batch", labelledPerBatch, 1...65_536)
-        try OptionCheck.range("--heads", heads, 1...64)
+        try OptionCheck.range("--heads", heads, 1...ACOLLimits.maxHeads)
         try OptionCheck.positive("--lr", lr)
         try OptionCheck.nonNegative("--ca", ca)
         try OptionCheck.nonNegative("--cb", cb)
@@ -233,6 +233,9 @@ struct Train: ParsableCommand {
         for (name, given) in [("--clusters", clusters != nil), ("--kmeans-restarts", kmeansRestarts != nil),
                               ("--kmeans-projection", kmeansProjection != nil)] where given && !unsupervised {
             throw ValidationError("\(name) applies to the unsupervised mode only (add --unsupervised)")
+        }
+        if unsupervised, let heads, heads > 1 {
+            throw ValidationError("--heads does not apply with --unsupervised: that mode's clusters come from k-means on the features, not from a head")
         }
         if unsupervised && augFlip {
             throw ValidationError("--aug-flip does not apply with --unsupervised: the mirrored images are that mode's pseudo-parents")

@@ -388,8 +388,8 @@ public enum ModelFile {
             }
         }
 
-        if let h = settings?.heads, !(1...64).contains(h) {
-            throw bad("/training attribute 'heads'", "expected 1 to 64 heads, found \(h)")
+        if let h = settings?.heads, !(1...ACOLLimits.maxHeads).contains(h) {
+            throw bad("/training attribute 'heads'", "expected 1 to \(ACOLLimits.maxHeads) heads, found \(h)")
         }
         if let u = settings?.pseudoParents {
             guard u.transforms.count == head.parents, u.transforms.allSatisfy({ (0...3).contains($0.quarterTurns) }),
@@ -413,7 +413,14 @@ public enum ModelFile {
                     }
                     let values: [Double?]
                     switch col.kind {
-                    case .integer: values = try g.readVector(col.name, Int64.self, limit: ACOLLimits.maxEpochs).map { $0 < 0 && col.optional ? nil : Double($0) }
+                    case .integer:
+                        let raw = try g.readVector(col.name, Int64.self, limit: ACOLLimits.maxEpochs)
+                        // Epoch numbers, cluster counts and head indices: far below 2^53, where a
+                        // Double still holds every integer (a crafted 2^63 - 1 would not convert back).
+                        if let v = raw.first(where: { abs($0) > 1 << 53 }) {
+                            throw bad("/history/\(col.name)", "expected integers of magnitude at most 2^53, found \(v)")
+                        }
+                        values = raw.map { $0 < 0 && col.optional ? nil : Double($0) }
                     case .real: values = try g.readVector(col.name, Double.self, limit: ACOLLimits.maxEpochs).map { $0.isNaN && col.optional ? nil : $0 }
                     }
                     guard values.count == m else {

@@ -72,6 +72,15 @@ extension HDF5Tests {
             let m = hdf5Message { _ = try ModelFile.load(history) }
             #expect(m == "\(history): /history/epoch: expected at most 1048576 values, found shape [1099511627776] (1099511627776 values)")
 
+            // An epoch number (or cluster count, head) that a Double cannot hold: refused, not a trap.
+            for (name, v) in [("epoch", Int64.max), ("clusters_used", Int64.min + 1), ("head", (1 << 53) + 1)] {
+                let big = try craftedModel(dir, "big-\(name).h5") { f in
+                    if try f.exists("history/\(name)") { try f.deleteLink("history/\(name)") }
+                    try f.writeDataset("history/\(name)", [v, 2])
+                }
+                #expect(hdf5Message { _ = try ModelFile.load(big) } == "\(big): /history/\(name): expected integers of magnitude at most 2^53, found \(v)")
+            }
+
             let clusters = try craftedModel(dir, "clusters.h5") { f in
                 try f.deleteLink("acol/clusters/node")
                 try f.writeDataset("acol/clusters/node", [Int32(0), 1, 2, 3, 4, 2_000_000_000])

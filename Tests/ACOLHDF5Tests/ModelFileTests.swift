@@ -109,6 +109,7 @@ extension HDF5Tests {
             #expect(model.preprocessing.offset == -0.5)
             #expect(model.settings?.optimizer.kind == .adam)
             #expect(model.settings?.seed == 42)
+            #expect(model.settings?.heads == 1)   // no 'heads' attribute: one head
             #expect(model.history.count == 2)
             #expect(model.history[0].purity == nil && model.history[1].purity == 0.5)
             #expect(model.history[0].clustersUsed == nil && model.history[1].clustersUsed == 5)

@@ -111,6 +111,10 @@ extension HDF5Tests {
                 try closing(f.openGroup("training")) { try $0.setAttribute("heads", Int64(0)) }
             }
             #expect(hdf5Message { _ = try ModelFile.load(heads) }.contains("/training attribute 'heads': expected 1 to 64 heads, found 0"))
+            let many = try crafted("heads65.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("heads", Int64(65)) }
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(many) }.contains("/training attribute 'heads': expected 1 to 64 heads, found 65"))
             #expect(dir.openObjects().isEmpty)
         }
     }

@@ -31,6 +31,8 @@ public enum ACOLLimits {
     /// Fine classes (named, or implied by labels) and parents of a data set or model (their names
     /// are string-array attributes too, as above).
     public static let maxClasses = 4000
+    /// Heads trained side by side (`TrainConfig.heads`, the model file's `/training@heads`).
+    public static let maxHeads = 64
     /// Epochs of a model's training history.
     public static let maxEpochs = 1 << 20
     /// Splits of a data-set file.

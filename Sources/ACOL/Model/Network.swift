@@ -183,8 +183,9 @@ public final class Network {
     }
 
     /// Makes extra head `index` (0-based in `extraHeads`) the model's head: its weights and
-    /// optimiser state change places with `headDense`'s.
+    /// optimiser state change places with `headDense`'s. An index outside `extraHeads` changes nothing.
     public func promoteHead(_ index: Int) {
+        guard extraHeads.indices.contains(index) else { return }
         let other = extraHeads[index]
         for (a, b) in zip(headDense.parameters, other.parameters) {
             swap(&a.value, &b.value)

@@ -18,7 +18,9 @@ public struct EpochRecord: Equatable, Sendable {
     /// Semi-supervised training: the share of test images whose node is their class.
     public var testAccuracy: Double?
     /// Training with several heads: the head that became the model's after this epoch (0: the
-    /// one that was already; h: the h-th other head).
+    /// one that was already; h: the h-th other head, by slot: a promotion swaps the two heads'
+    /// slots). The epoch's loss and training figures (parent accuracy, affinity, balance, purity,
+    /// NMI, clusters used) are that head's.
     public var head: Int?
     public var seconds: Double
 
@@ -56,11 +58,11 @@ public struct EpochColumn: Sendable {
 extension EpochRecord {
     private static func int(_ name: String, _ kp: WritableKeyPath<EpochRecord, Int>) -> EpochColumn {
         EpochColumn(name: name, kind: .integer, optional: false, get: { Double($0[keyPath: kp]) },
-                    set: { r, v in r[keyPath: kp] = Int(v ?? 0) })
+                    set: { r, v in r[keyPath: kp] = v.flatMap { Int(exactly: $0.rounded()) } ?? 0 })
     }
     private static func optInt(_ name: String, _ kp: WritableKeyPath<EpochRecord, Int?>) -> EpochColumn {
         EpochColumn(name: name, kind: .integer, optional: true, get: { $0[keyPath: kp].map(Double.init) },
-                    set: { r, v in r[keyPath: kp] = v.map { Int($0) } })
+                    set: { r, v in r[keyPath: kp] = v.flatMap { Int(exactly: $0.rounded()) } })
     }
     private static func real(_ name: String, _ kp: WritableKeyPath<EpochRecord, Double>) -> EpochColumn {
         EpochColumn(name: name, kind: .real, optional: false, get: { $0[keyPath: kp] },

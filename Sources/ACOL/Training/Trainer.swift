@@ -80,6 +80,12 @@ public final class Trainer {
         if name == "training set" && set.count < 2 {
             throw ACOLError.invalidData("\(name) has \(set.count) image, expected at least 2 (a training step needs a batch of two or more)")
         }
+        guard (1...ACOLLimits.maxHeads).contains(config.heads) else {
+            throw ACOLError.invalidSettings("heads: expected 1 to \(ACOLLimits.maxHeads), found \(config.heads)")
+        }
+        if config.heads > 1 && config.pseudoParents != nil {
+            throw ACOLError.invalidSettings("several heads: the unsupervised mode's clusters come from k-means on F, not from a head; train it with one head")
+        }
         if dataParallel != nil && (config.pseudoParents != nil || config.semiSupervised != nil) {
             throw ACOLError.invalidSettings("data-parallel training takes parents from the data set; the unsupervised and semi-supervised modes train in one process")
         }
@@ -131,12 +137,12 @@ public final class Trainer {
         let (_, z) = model.network.forward(x, training: true, rng: &rng, shard: rows)
         var r = objectiveWithGradient(z, parents: parents, targets: targets, rows: rows)
         // The extra heads: the same objective on their own Z; the body gets the heads' mean.
-        let extra = model.network.extraLogits(shard: rows).map {
-            objectiveWithGradient($0, parents: parents, targets: targets, rows: rows)
-        }
+        let extraZ = model.network.extraLogits(shard: rows)
+        let extra = extraZ.map { objectiveWithGradient($0, parents: parents, targets: targets, rows: rows) }
         headLosses = [r.loss] + extra.map(\.loss)
         model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ),
                                extraDZ: extra.map { Tensor(shape: z.shape, data: $0.dZ) }, shard: rows)
+        extraResults = zip(extra, extraZ).map { var e = $0.0; e.dZ = []; return (e, $0.1) }
         dataParallel?.sumGradients(trainableParameters)
         optimizer.update(trainableParameters)
         r.dZ = []
@@ -167,6 +173,9 @@ public final class Trainer {
 
     /// The objective of each head (the model's first) at the last step.
     private var headLosses: [Double] = []
+    /// The extra heads' results (dZ emptied) and Z [rows, n] at the last step, for the epoch's
+    /// figures of the head that will be chosen.
+    private var extraResults: [(result: ACOLObjective.Result, z: Tensor)] = []
 
     /// The head chosen after each epoch so far (0: the model's head stayed; h: extra head h - 1
     /// took its place), with several heads.
@@ -224,9 +233,13 @@ public final class Trainer {
             let x = batch.tensor(0..<batch.count, scale: model.preprocessing.scale, offset: model.preprocessing.offset)
             let t = targets(of: idx, in: train)
             // Cross-entropy only: plain classifier training of the labelled examples.
+            // With several heads every head learns the labelled examples (the body takes their mean).
             let (_, z) = model.network.forward(x, training: true, rng: &rng)
             let c = NodeCrossEntropy.evaluate(z: z, targets: t, weight: pretrainConfig.labelledWeight, gradient: true)
-            model.network.backward(dZ: Tensor(shape: z.shape, data: c.dZ))
+            let extra = model.network.extraLogits().map {
+                Tensor(shape: $0.shape, data: NodeCrossEntropy.evaluate(z: $0, targets: t, weight: pretrainConfig.labelledWeight, gradient: true).dZ)
+            }
+            model.network.backward(dZ: Tensor(shape: z.shape, data: c.dZ), extraDZ: extra, shard: nil)
             optimizer.update(trainableParameters)
             onStep?(s + 1, semi.pretrainSteps)
         }
@@ -248,6 +261,23 @@ public final class Trainer {
         var lossSum = 0.0, affSum = 0.0, balSum = 0.0, batches = 0, correct = 0, seen = 0
         var headLossSums: [Double] = []
         var assignments = [Int](repeating: 0, count: train.count)
+        // Several heads: each extra head's running figures, so that the epoch's record describes
+        // the head chosen after it (index h - 1 for head h).
+        let extraCount = model.network.extraHeads.count
+        var extraAff = [Double](repeating: 0, count: extraCount), extraBal = extraAff
+        var extraCorrect = [Int](repeating: 0, count: extraCount)
+        var extraAssignments = pseudo == nil ? [[Int]](repeating: assignments, count: extraCount) : []
+        /// The node of each own row (the first `own.count` rows of Z: the images, or their first view).
+        func record(_ z: Tensor, _ own: [Int], into a: inout [Int]) {
+            let n = head.nodes
+            z.data.withUnsafeBufferPointer { zp in
+                for (o, i) in own.enumerated() {
+                    var best = 0
+                    for j in 1..<n where zp[o * n + j] > zp[o * n + best] { best = j }
+                    a[i] = best
+                }
+            }
+        }
         let dp = dataParallel
         // BatchNorm needs at least two examples; in a data-parallel job every process at least one.
         let smallestBatch = max(2, dp?.size ?? 1)
@@ -283,31 +313,31 @@ public final class Trainer {
             for (h, l) in headLosses.enumerated() { headLossSums[h] += l }
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
             correct += r.correctParents; seen += rows?.globalRows ?? z.rows
-            if pseudo == nil {
-                let n = head.nodes
-                z.data.withUnsafeBufferPointer { zp in
-                    for (o, i) in own.enumerated() {
-                        var best = 0
-                        for j in 1..<n where zp[o * n + j] > zp[o * n + best] { best = j }
-                        assignments[i] = best
-                    }
-                }
+            for (h, e) in extraResults.enumerated() where h < extraCount {
+                extraAff[h] += e.result.affinity; extraBal[h] += e.result.balance; extraCorrect[h] += e.result.correctParents
+                if pseudo == nil { record(e.z, own, into: &extraAssignments[h]) }
             }
+            if pseudo == nil { record(z, own, into: &assignments) }
             start = end
             onBatch?(start, train.count)
+        }
+        // Several heads: the one with the lowest mean objective over the epoch becomes the model's
+        // head (every process sums the same global losses, so all choose the same), and the
+        // epoch's figures are its own.
+        if headLossSums.count > 1, let best = headLossSums.indices.min(by: { headLossSums[$0] < headLossSums[$1] }) {
+            if best > 0 {
+                model.network.promoteHead(best - 1)
+                affSum = extraAff[best - 1]; balSum = extraBal[best - 1]; correct = extraCorrect[best - 1]
+                if pseudo == nil { assignments = extraAssignments[best - 1] }
+            }
+            chosenHeads.append(best)
+            lossSum = headLossSums[best]
         }
         if let dp {
             // Each image's cluster was found by the one process that held it: sum (others hold 0).
             var all = assignments.map(Double.init)
             dp.reduction.sum(&all)
             assignments = all.map { Int($0.rounded()) }
-        }
-        // Several heads: the one with the lowest mean objective over the epoch becomes the model's
-        // head (every process sums the same global losses, so all choose the same).
-        if headLossSums.count > 1, let best = headLossSums.indices.min(by: { headLossSums[$0] < headLossSums[$1] }) {
-            if best > 0 { model.network.promoteHead(best - 1) }
-            chosenHeads.append(best)
-            lossSum = headLossSums[best]
         }
         let chosen = headLossSums.count > 1 ? chosenHeads.last : nil
         lastEpochHeadLosses = headLossSums.map { $0 / Double(max(batches, 1)) }
