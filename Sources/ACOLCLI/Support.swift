@@ -27,8 +27,9 @@ enum Console {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
-    static func error(_ s: String) { writeAll(2, "acol: error: " + s + "\n") }
-    static func warn(_ s: String) { writeAll(2, "acol: warning: " + s + "\n") }
+    /// One line each, whatever the message holds (a newline in a file name is written as \n).
+    static func error(_ s: String) { writeAll(2, "acol: error: " + printable(s) + "\n") }
+    static func warn(_ s: String) { writeAll(2, "acol: warning: " + printable(s) + "\n") }
     static func note(_ s: String) { writeAll(2, s + "\n") }
     static func out(_ s: String) { write(s + "\n") }
     /// Text to standard output as it is.
@@ -144,16 +145,26 @@ func requireFile(_ path: String) throws {
     if isDir.boolValue { throw CLIError.file(path, "is a folder, expected a file") }
 }
 
-/// Text columns padded to their widest cell.
+/// The widest a table cell is shown (longer ones end in "..."; --json gives them whole): a class
+/// name may be up to an attribute's 64 KiB, and every row would be padded to it.
+let maxCellWidth = 200
+
+/// Text columns padded to their widest cell, trailing spaces removed.
 func table(_ header: [String], _ rows: [[String]], rightAlign: Set<Int> = []) -> String {
-    let header = header.map(printable), rows = rows.map { $0.map(printable) }
+    func cell(_ s: String) -> String {
+        let p = printable(s)
+        return p.count > maxCellWidth ? String(p.prefix(maxCellWidth - 3)) + "..." : p
+    }
+    let header = header.map(cell), rows = rows.map { $0.map(cell) }
     var w = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() where i < w.count { w[i] = max(w[i], c.count) } }
     func line(_ r: [String]) -> String {
-        r.enumerated().map { i, c in
-            let pad = String(repeating: " ", count: max(0, w[i] - c.count))
+        var text = r.enumerated().map { i, c in
+            let pad = String(repeating: " ", count: max(0, (i < w.count ? w[i] : 0) - c.count))
             return rightAlign.contains(i) ? pad + c : c + pad
-        }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }.joined(separator: "  ")
+        while text.last == " " { text.removeLast() }
+        return text
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
 }

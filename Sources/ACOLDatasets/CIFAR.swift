@@ -18,16 +18,25 @@ enum CIFAR {
         var files: [(String, String)] = []
         func strip(_ n: String) -> String { n.hasSuffix(".bin") ? String(n.dropLast(4)) : n }
         if variant == .cifar10 {
-            let batches = names.filter { strip($0).hasPrefix("data_batch_") && Int(strip($0).dropFirst(11)) != nil }
-                .sorted { Int(strip($0).dropFirst(11))! < Int(strip($1).dropFirst(11))! }
-            files = batches.map { (Detect.join(dir, $0), "train") }
-            if let t = names.first(where: { strip($0) == "test_batch" }) { files.append((Detect.join(dir, t), "test")) }
+            // Several spellings of one batch (data_batch_1 and data_batch_1.bin, data_batch_01):
+            // the .bin one is used, else the first in name order; the others are named in a warning.
+            var warnings: [String] = []
+            func pick(_ found: [String], _ what: String) -> String {
+                let sorted = found.sorted { ($0.hasSuffix(".bin") ? 0 : 1, $0) < ($1.hasSuffix(".bin") ? 0 : 1, $1) }
+                if sorted.count > 1 { warnings.append("\(dir): \(sorted.joined(separator: " and ")) are all \(what); using \(sorted[0])") }
+                return sorted[0]
+            }
+            let numbered = Dictionary(grouping: names.filter { strip($0).hasPrefix("data_batch_") && Int(strip($0).dropFirst(11)) != nil },
+                                      by: { Int(strip($0).dropFirst(11))! })
+            files = numbered.keys.sorted().map { (Detect.join(dir, pick(numbered[$0]!, "training batch \($0)")), "train") }
+            let tests = names.filter { strip($0) == "test_batch" }
+            if !tests.isEmpty { files.append((Detect.join(dir, pick(tests, "the test batch")), "test")) }
             if files.isEmpty {
                 throw DatasetError.unknownLayout(path: dir, expected: "CIFAR-10 files data_batch_1.bin ... data_batch_5.bin, test_batch.bin", found: "none of them")
             }
             let meta = try Detect.readNames(Detect.join(dir, "batches.meta.txt"))
             return try plan(files, variant: .cifar10, names: meta, coarseNames: nil, options: options,
-                            namesFile: Detect.join(dir, "batches.meta.txt"))
+                            namesFile: Detect.join(dir, "batches.meta.txt"), warnings: warnings)
         }
         for (n, split) in [("train.bin", "train"), ("test.bin", "test")] where names.contains(n) {
             files.append((Detect.join(dir, n), split))
@@ -39,8 +48,9 @@ enum CIFAR {
     }
 
     static func plan(_ files: [(path: String, split: String)], variant: DatasetFormat, names: [String]?, coarseNames: [String]?,
-                     options: ConvertOptions, namesFile: String? = nil, coarseNamesFile: String? = nil) throws -> Plan {
-        var warnings: [String] = []
+                     options: ConvertOptions, namesFile: String? = nil, coarseNamesFile: String? = nil,
+                     warnings found: [String] = []) throws -> Plan {
+        var warnings = found
         var fine = options.classNames ?? names ?? (variant == .cifar10 ? ClassNames.cifar10 : ClassNames.cifar100Fine)
         let standardCount = variant == .cifar10 ? 10 : 100
         if fine.count != standardCount && options.classNames == nil {

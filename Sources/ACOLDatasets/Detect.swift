@@ -8,13 +8,25 @@ enum Detect {
         return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
     }
 
-    /// Names in a folder (hidden entries left out), sorted.
+    /// Names in a folder (hidden entries left out), sorted. A name that is not valid UTF-8 is
+    /// refused, naming it (Foundation's listing would leave it out without a word: a class
+    /// folder, and its images, would silently vanish from a conversion).
     static func list(_ dir: String) throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted()
-        } catch {
-            throw DatasetError.cannotRead(path: dir, reason: "cannot list the folder (\((error as NSError).localizedDescription))")
+        guard let d = opendir(dir) else {
+            throw DatasetError.cannotRead(path: dir, reason: "cannot list the folder (\(String(cString: strerror(errno))))")
         }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let raw = withUnsafeBytes(of: e.pointee.d_name) { b -> [UInt8] in Array(b.prefix { $0 != 0 }) }
+            if raw.first == UInt8(ascii: ".") { continue }
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                let shown = raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
+                throw DatasetError.cannotRead(path: join(dir, shown), reason: "the name is not valid UTF-8; rename it")
+            }
+            names.append(name)
+        }
+        return names.sorted()
     }
 
     static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }

@@ -47,7 +47,7 @@ public enum ModelFile {
         try H5Session.run {
             let out = try AtomicH5File(target: path, inputs: inputs, otherOutputs: otherOutputs)
             do {
-                try write(model, into: out.file!, creator: creator)
+                try write(model, into: out.file!, creator: creator, path: path)
                 try out.commit()
             } catch {
                 out.abort()
@@ -56,7 +56,7 @@ public enum ModelFile {
         }
     }
 
-    private static func write(_ model: ACOLModel, into root: H5ID, creator: String) throws {
+    private static func write(_ model: ACOLModel, into root: H5ID, creator: String, path: String) throws {
         let spec = model.network.spec
         let head = spec.head
         try root.setAttribute("format", string: formatName)
@@ -71,6 +71,11 @@ public enum ModelFile {
         // Weights.
         try closing(root.createGroup("weights")) { w in
             for t in model.network.stateTensors() {
+                // What the reader refuses is not written (a diverged training, a crafted import).
+                if let i = t.values.firstIndex(where: { !$0.isFinite || (t.name.hasSuffix("/running_var") && $0 < 0) }) {
+                    throw HDF5Error.invalidContent(path: path, object: "/weights/" + t.name,
+                                                   problem: "not written: value \(t.values[i]) at index \(i) (expected finite weights and variances of 0 or more)")
+                }
                 try w.writeDataset(t.name, t.values, shape: t.shape)
             }
         }
@@ -208,6 +213,11 @@ public enum ModelFile {
                         if let i = v.firstIndex(where: { !$0.isFinite }) {
                             throw HDF5Error.invalidContent(path: path, object: ds.name,
                                                            problem: "expected finite values, found \(v[i]) at index \(i) (a network with NaN or infinite weights gives meaningless clusters)")
+                        }
+                        // A BatchNorm's running variance divides (sqrt(var + eps)): below 0 it gives NaN.
+                        if t.name.hasSuffix("/running_var"), let i = v.firstIndex(where: { $0 < 0 }) {
+                            throw HDF5Error.invalidContent(path: path, object: ds.name,
+                                                           problem: "expected variances of 0 or more, found \(v[i]) at index \(i)")
                         }
                         return v
                     }

@@ -359,3 +359,26 @@ struct ParseTests {
         #expect(r.stdout == expected)
     }
 }
+
+@Suite struct TableAndMessageTests {
+    /// A cell of 60,000 characters (a class name may be as long as an attribute's 64 KiB) is cut
+    /// to `maxCellWidth`; no line ends in spaces (the trimming was a regex, quadratic on them).
+    @Test func longCellsAreCutAndLinesTrimmed() {
+        let t = table(["name", "n"], [[String(repeating: "x", count: 60_000), "1"], ["y", "2"]], rightAlign: [1])
+        let lines = t.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1] == String(repeating: "x", count: maxCellWidth - 3) + "...  1")
+        #expect(lines[2] == "y" + String(repeating: " ", count: maxCellWidth - 1) + "  2")
+        #expect(lines[0] == "name" + String(repeating: " ", count: maxCellWidth - 4) + "  n")
+        #expect(table(["a", "b"], [["1", ""]]) == "a  b\n1")
+    }
+
+    /// A file name with a newline still gives a one-line error.
+    @Test func errorsStayOnOneLine() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["inspect", "a\nb.h5"], in: dir.url)
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.hasPrefix("acol: error: a") && r.stderr.contains("b.h5: no such file"))
+    }
+}

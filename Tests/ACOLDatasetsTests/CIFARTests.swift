@@ -82,3 +82,23 @@ func expectCIFARPixels(_ set: ImageSet, records: [Int]) {
         }
     }
 }
+
+@Suite struct CIFARSpellingTests {
+    /// data_batch_1 and data_batch_1.bin in one folder are one batch: the .bin one is read once,
+    /// the other named in a warning (it was read as well, duplicating its images).
+    @Test func twoSpellingsOfOneBatchAreReadOnce() throws {
+        try withTempDir { dir in
+            let src = fixture("cifar/cifar-10-batches-bin")
+            for n in ["batches.meta.txt", "data_batch_1.bin", "data_batch_2.bin", "test_batch.bin"] {
+                try FileManager.default.copyItem(atPath: src + "/" + n, toPath: dir + "/" + n)
+            }
+            try FileManager.default.copyItem(atPath: src + "/data_batch_1.bin", toPath: dir + "/data_batch_1")
+            try FileManager.default.copyItem(atPath: src + "/test_batch.bin", toPath: dir + "/test_batch")
+            let (sink, summary) = try convert([dir])
+            #expect(sink.split("train")?.count == 5 && sink.split("test")?.count == 2)
+            #expect(sink.split("train")?.fineLabels == [0, 3, 6, 9, 2])
+            #expect(summary.warnings.contains { $0.contains("data_batch_1.bin and data_batch_1 are all training batch 1; using data_batch_1.bin") })
+            #expect(summary.warnings.contains { $0.contains("test_batch.bin and test_batch are all the test batch") })
+        }
+    }
+}

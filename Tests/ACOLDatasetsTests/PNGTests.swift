@@ -193,3 +193,33 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
         }
     }
 }
+
+@Suite struct PNGFolderNameTests {
+    /// A class folder whose name is not UTF-8 is refused, naming it (it was left out silently,
+    /// with its images); so is such a file inside a class folder.
+    @Test func namesThatAreNotUTF8AreRefused() throws {
+        try withTempDir { dir in
+            let png = fixture("mnist-png/000-digit7.png")
+            for c in ["a", "b"] {
+                try FileManager.default.createDirectory(atPath: dir + "/" + c, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: png, toPath: dir + "/\(c)/x.png")
+            }
+            // "c\xfe": not UTF-8, made through the C call (a Swift String cannot hold it).
+            let bad = Array((dir + "/c").utf8CString.dropLast()) + [CChar(bitPattern: 0xfe), 0]
+            #expect(mkdir(bad, 0o755) == 0)
+            defer { rmdir(bad) }
+            let e = conversionError([dir])
+            #expect(e?.errorDescription == "\(dir)/c\\xfe: cannot read: the name is not valid UTF-8; rename it")
+            rmdir(bad)
+            // The same name for a file inside a class folder.
+            let file = Array((dir + "/a/y").utf8CString.dropLast()) + [CChar(bitPattern: 0xfe)] + Array(".png".utf8CString)
+            let fd = open(file, O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0)
+            close(fd)
+            defer { unlink(file) }
+            #expect(conversionError([dir])?.errorDescription == "\(dir)/a/y\\xfe.png: cannot read: the name is not valid UTF-8; rename it")
+            unlink(file)
+            #expect(conversionError([dir]) == nil)
+        }
+    }
+}

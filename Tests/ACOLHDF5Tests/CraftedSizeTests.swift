@@ -81,6 +81,23 @@ extension HDF5Tests {
                 #expect(hdf5Message { _ = try ModelFile.load(big) } == "\(big): /history/\(name): expected integers of magnitude at most 2^53, found \(v)")
             }
 
+            // A negative BatchNorm variance (sqrt(var + eps) of it is NaN): refused at load.
+            let variance = try craftedModel(dir, "variance.h5") { f in
+                try f.deleteLink("weights/head/batch_norm/running_var")
+                try f.writeDataset("weights/head/batch_norm/running_var", [Float](repeating: -1, count: 16))
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(variance) } == "\(variance): /weights/head/batch_norm/running_var: expected variances of 0 or more, found -1.0 at index 0")
+            // ... and never written: nor are weights that are not finite (a diverged training).
+            for (name, value) in [("head/batch_norm/running_var", Float(-0.5)), ("head/dense/kernel", Float.nan)] {
+                let m = try makeModel()
+                let t = m.network.namedParameters.first { $0.name == name }!.parameter
+                t.value[3] = value
+                let out = dir.file("never.h5")
+                let message = hdf5Message { try ModelFile.save(m, to: out) }
+                #expect(message.hasPrefix("\(out): /weights/\(name): not written: value \(value) at index 3"))
+                #expect(!FileManager.default.fileExists(atPath: out))
+            }
+
             let clusters = try craftedModel(dir, "clusters.h5") { f in
                 try f.deleteLink("acol/clusters/node")
                 try f.writeDataset("acol/clusters/node", [Int32(0), 1, 2, 3, 4, 2_000_000_000])
