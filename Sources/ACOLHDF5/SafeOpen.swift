@@ -27,8 +27,14 @@ enum SafeOpen {
     static let dataBudget = 64 << 20
     static let perObjectBudget = 4 << 20
     /// Address space the child may add to what it inherits (Linux): an absurd allocation requested
-    /// by a crafted file fails there (an error or a crash, both reported) instead of swapping.
-    static let extraMemory: UInt64 = 2 << 30
+    /// by a crafted file fails there (an error or a crash, both reported) instead of swapping, and
+    /// the file is refused before acol itself reads it. 256 MiB beside four times the file's size
+    /// (a probe reads at most `dataBudget` of values; the rest is libhdf5's own structures, which
+    /// are in the file), at most 2 GiB: a 0.7 MB file whose damaged global heap asked for 512 MB
+    /// was read by the child, then by acol, at 1.1 GB.
+    static func extraMemory(fileSize: UInt64) -> UInt64 {
+        min(2 << 30, (256 << 20) + 4 * fileSize)
+    }
 
     /// What the child is made to do: probe the file, or (tests) crash or hang.
     enum Mode: Int32 { case probe = 0, crash = 1, hang = 2 }
@@ -48,8 +54,10 @@ enum SafeOpen {
 
     /// Runs the child on `path` and turns a crash or a hang into `HDF5Error.damaged`.
     static func probe(_ path: String, mode: Mode = .probe, timeoutMilliseconds: UInt32 = timeoutMilliseconds) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? (1 << 40)
+        let extra = extraMemory(fileSize: size)
         let r = H5Session.run {
-            path.withCString { acol_probe_run($0, mode.rawValue, timeoutMilliseconds, dataBudget, perObjectBudget, extraMemory) }
+            path.withCString { acol_probe_run($0, mode.rawValue, timeoutMilliseconds, dataBudget, perObjectBudget, extra) }
         }
         if r == ACOL_PROBE_FORK_FAILED {
             // No child: nothing is known against the file, and refusing every unchecked file when
@@ -60,7 +68,7 @@ enum SafeOpen {
             throw HDF5Error.damaged(path: path, problem: "libhdf5 did not finish reading this file within \(timeoutMilliseconds / 1000) s (in a separate process, which was stopped): the file is damaged (it has no valid acol checksum block)")
         }
         if r == ACOL_PROBE_OUT_OF_MEMORY {
-            throw HDF5Error.damaged(path: path, problem: "libhdf5 asked for more than \(extraMemory >> 30) GiB of memory to read this file (in a separate process): the file is damaged (it has no valid acol checksum block)")
+            throw HDF5Error.damaged(path: path, problem: "libhdf5 asked for more than \(extra >> 20) MiB of memory to read this \(size >> 10) KiB file (in a separate process): the file is damaged (it has no valid acol checksum block)")
         }
         if r >= ACOL_PROBE_SIGNALED {
             let sig = r - ACOL_PROBE_SIGNALED
