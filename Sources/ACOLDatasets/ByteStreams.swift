@@ -161,7 +161,10 @@ final class GzipFile: ByteStream {
     private func gzerrorText() -> String {
         var code: Int32 = 0
         guard let s = gzerror(gz, &code) else { return "zlib error \(code)" }
-        return String(decoding: UnsafeRawBufferPointer(start: s, count: strlen(s)), as: UTF8.self)
+        let text = String(decoding: UnsafeRawBufferPointer(start: s, count: strlen(s)), as: UTF8.self)
+        // zlib names a stream opened with gzdopen "<fd:N>"; the error names the file already.
+        if text.hasPrefix("<fd:"), let r = text.range(of: ">: ") { return String(text[r.upperBound...]) }
+        return text
     }
 
     override func close() { if let gz { gzclose(gz) }; gz = nil }

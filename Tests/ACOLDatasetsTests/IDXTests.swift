@@ -197,3 +197,24 @@ import ACOLDatasets
         }
     }
 }
+
+@Suite struct GzipDamageTests {
+    /// A gzip member whose data is damaged (its header and trailer intact): the error names the
+    /// file and zlib's reason, without zlib's name for the stream ("<fd:5>").
+    @Test func damagedGzipDataIsNamedByTheFile() throws {
+        try withTempDir { dir in
+            var g = SeededGenerator(seed: 3)
+            let px = (0..<(200 * 784)).map { _ in UInt8(truncatingIfNeeded: g.next() % 7) }
+            let images = dir + "/train-images-idx3-ubyte.gz", labels = dir + "/train-labels-idx1-ubyte.gz"
+            try writeGz(idxImages(n: 200, pixels: px), images)
+            try writeGz(idxLabels((0..<200).map { UInt8($0 % 10) }), labels)
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: images)))
+            for i in (bytes.count / 2)..<(bytes.count / 2 + 40) { bytes[i] ^= 0x5a }
+            try write(bytes, images)
+            let e = conversionError([dir])
+            let text = e?.errorDescription ?? ""
+            #expect(text.hasPrefix(images + ": "))
+            #expect(!text.contains("<fd:"))
+        }
+    }
+}
