@@ -46,6 +46,8 @@ struct Montage: ParsableCommand {
             try OutputFile.check(output, inputs: [model, data])
             let m = try ModelFile.load(model)
             let (set, _) = try DatasetLoader.split(split, of: data, for: m)
+            // Refused before scoring when even without the labels the picture is too big.
+            _ = try canvasSize(set: set, clusters: m.outputHead.nodes, labelWidth: 0)
             let bar = ProgressBar("scoring")
             let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames) { d, t in bar.update(d, t) }
             bar.finish()
@@ -65,15 +67,37 @@ struct Montage: ParsableCommand {
         }
     }
 
+    /// The most bytes a montage's picture may take (16,384 x 16,384 grey, or 9,459 x 9,459 RGB).
+    static let maxCanvasBytes = 256 << 20
+
+    /// Width and height of the picture, computed without overflow, or an error naming the options
+    /// when it would take more than `maxCanvasBytes`.
+    func canvasSize(set: ImageSet, clusters: Int, labelWidth: Int) throws -> (width: Int, height: Int, textScale: Int) {
+        let ch = set.channels == 1 ? 1 : 3
+        let ih = set.height * scale, iw = set.width * scale, gap = 2 * scale
+        let textScale = max(1, min(3, ih / 10))
+        let rowH = max(ih, BitmapFont.height * textScale) + gap
+        let (cells, o1) = perCluster.multipliedReportingOverflow(by: iw + gap)
+        let (width, o2) = (labelWidth + 2 * gap + gap).addingReportingOverflow(cells)
+        let (rowsH, o3) = clusters.multipliedReportingOverflow(by: rowH)
+        let (pixels, o4) = width.multipliedReportingOverflow(by: rowsH + gap)
+        let (bytes, o5) = pixels.multipliedReportingOverflow(by: ch)
+        if o1 || o2 || o3 || o4 || o5 || bytes > Self.maxCanvasBytes {
+            let size = o1 || o2 || o3 || o4 || o5 ? "too large to compute" : "\(width) x \(rowsH + gap) pixels, \(bytes >> 20) MiB"
+            throw CLIError.file(output, "a montage of \(clusters) clusters x \(perCluster) images of \(set.height)x\(set.width) at --scale \(scale) would be \(size), more than the \(Self.maxCanvasBytes >> 20) MiB a montage may take; lower --scale or --per-cluster")
+        }
+        return (width, rowsH + gap, textScale)
+    }
+
     func draw(set: ImageSet, rows: [[Int]], labels: [String]) throws {
         let ch = set.channels == 1 ? 1 : 3
         let ih = set.height * scale, iw = set.width * scale
         let gap = 2 * scale
         let textScale = max(1, min(3, ih / 10))
-        let labelW = (labels.map { BitmapFont.measure($0, scale: textScale) }.max() ?? 0) + 2 * gap
-        let width = labelW + perCluster * (iw + gap) + gap
+        let textW = labels.map { BitmapFont.measure($0, scale: textScale) }.max() ?? 0
+        let (width, height, _) = try canvasSize(set: set, clusters: rows.count, labelWidth: textW)
+        let labelW = textW + 2 * gap
         let rowH = max(ih, BitmapFont.height * textScale) + gap
-        let height = rows.count * rowH + gap
         var canvas = [UInt8](repeating: 24, count: width * height * ch)
         for (r, idx) in rows.enumerated() {
             let y0 = gap + r * rowH
