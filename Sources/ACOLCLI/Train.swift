@@ -25,7 +25,8 @@ struct Train: ParsableCommand {
         discussion: """
         The network is trained as a classifier of the parents (coarse labels); GAR makes the k \
         duplicates of each parent's output node compete, so each becomes one fine cluster. The test \
-        split, when there is one, is scored after every epoch.
+        split, when there is one, is scored after every epoch (after every n-th and the last when \
+        there are more than 50 epochs: 50 times in all).
 
         Examples:
           acol train mnist.h5 -o model.h5

@@ -132,6 +132,40 @@ import Testing
         }
     }
 
+    /// A learning rate of 1e10 makes the weights overflow in the first epoch: `fit` stops there
+    /// with `ACOLError.diverged` (it went on for every epoch, and the model's NaN weights were saved).
+    @Test func divergedTrainingStops() throws {
+        let spec = NetworkSpec(inputShape: [6, 6, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 2, k: 2))
+        let model = ACOLModel(network: try Network(spec: spec, seed: 5), gar: .reference,
+                              preprocessing: Preprocessing(height: 6, width: 6, channels: 1))
+        let trainer = Trainer(model: model, config: TrainConfig(epochs: 50, batchSize: 6,
+                                                                optimizer: OptimizerConfig(kind: .sgd, learningRate: 1e10), seed: 1))
+        var epochs = 0
+        do {
+            try trainer.fit(train: Self.tinySet(), onEpoch: { _ in epochs += 1 })
+            Issue.record("expected the training to diverge")
+        } catch let e as ACOLError {
+            guard case .diverged(let epoch, let loss) = e else { Issue.record("\(e)"); return }
+            #expect(epoch <= 2 && !loss.isFinite)
+            #expect(e.errorDescription?.hasPrefix("training diverged in epoch \(epoch)") == true)
+        }
+        #expect(epochs < 2)
+    }
+
+    /// The test split is scored after every epoch up to 50 epochs, then after every n-th and the
+    /// last (a tiny training set with a large test split spent its time scoring).
+    @Test func theTestSplitIsScoredAtMost50Times() throws {
+        #expect(Trainer.scoringStride(epochs: 1) == 1 && Trainer.scoringStride(epochs: 50) == 1)
+        #expect(Trainer.scoringStride(epochs: 51) == 2 && Trainer.scoringStride(epochs: 1000) == 20)
+        let spec = NetworkSpec(inputShape: [6, 6, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 2, k: 2))
+        let model = ACOLModel(network: try Network(spec: spec, seed: 5), gar: .reference,
+                              preprocessing: Preprocessing(height: 6, width: 6, channels: 1))
+        let records = try Trainer(model: model, config: TrainConfig(epochs: 61, batchSize: 10, seed: 1))
+            .fit(train: Self.tinySet(), test: Self.tinySet())
+        let scored = records.filter { $0.testPurity != nil }.map(\.epoch)
+        #expect(scored == Array(stride(from: 2, through: 60, by: 2)) + [61])
+    }
+
     @Test func loadStateChecks() throws {
         let a = try Network(spec: Self.smallSpec, seed: 1), b = try Network(spec: Self.smallSpec, seed: 2)
         let state = a.stateTensors()

@@ -16,6 +16,9 @@ public enum ACOLError: Error, LocalizedError, Equatable {
     case invalidSettings(String)
     /// An unknown preset name.
     case unknownPreset(String, known: [String])
+    /// Training stopped because the objective was no longer finite after an epoch (the weights
+    /// had diverged: too large a learning rate or coefficients).
+    case diverged(epoch: Int, loss: Double)
 
     public var errorDescription: String? {
         switch self {
@@ -28,6 +31,8 @@ public enum ACOLError: Error, LocalizedError, Equatable {
         case .invalidSettings(let s): return "invalid training settings: \(s)"
         case .unknownPreset(let n, let known):
             return "unknown architecture '\(n)' (known: \(known.joined(separator: ", ")))"
+        case .diverged(let e, let l):
+            return "training diverged in epoch \(e) (mean objective \(l)): the weights are no longer finite; try a lower learning rate or smaller coefficients"
         }
     }
 }

@@ -357,6 +357,10 @@ public final class Trainer {
         return rec
     }
 
+    /// After which epochs `fit` scores the test split: every `scoringStride(epochs:)`-th and the
+    /// last, so at most 50 times in a run (every epoch up to 50 epochs).
+    public static func scoringStride(epochs: Int) -> Int { max(1, (epochs + 49) / 50) }
+
     /// k-means on F of `set` (untransformed, inference mode) with the unsupervised settings.
     public func clusterFeatures(of set: ImageSet, restarts: Int? = nil) throws -> KMeans {
         guard let pseudo = config.pseudoParents else {
@@ -398,11 +402,19 @@ public final class Trainer {
                 rec.testAccuracy = Evaluator.classAccuracy(assignments: ev.assignments, fine: fine, classes: semi.classes)
             }
         }
-        for e in 1...max(config.epochs, 1) {
+        // The test split is scored after at most 50 epochs of a run (every stride-th and the
+        // last): a small training set gets many short epochs, and scoring a large test split
+        // after each would take most of the time.
+        let epochs = max(config.epochs, 1)
+        let stride = Self.scoringStride(epochs: epochs)
+        for e in 1...epochs {
             if shouldStop() { break }
             let started = Date()
             var rec = trainEpoch(train, epoch: e, onBatch: onBatch)
-            if let test, test.fineLabels != nil || config.pseudoParents == nil, dataParallel?.isRoot ?? true { try score(&rec, test) }
+            // Diverged weights only give NaN from here on: stop, and save nothing.
+            if !rec.loss.isFinite { throw ACOLError.diverged(epoch: e, loss: rec.loss) }
+            if let test, e % stride == 0 || e == epochs, test.fineLabels != nil || config.pseudoParents == nil,
+               dataParallel?.isRoot ?? true { try score(&rec, test) }
             rec.seconds = Date().timeIntervalSince(started)
             records.append(rec)
             model.history.append(rec)
