@@ -42,9 +42,11 @@ struct Eval: ParsableCommand {
     struct Result { var report: EvalReport; var evaluation: Evaluation }
 
     func evaluate(_ m: ACOLModel) throws -> Result {
-        let (set, splitName) = try DatasetLoader.split(split, of: data, for: m)
+        let loaded = try DatasetLoader.split(split, of: data, forModel: m)
+        let set = loaded.images, splitName = loaded.split
+        if let note = loaded.note { Console.warn(note) }
         let bar = ProgressBar("evaluating")
-        let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames.isEmpty ? [] : m.fineNames) { d, t in bar.update(d, t) }
+        let ev = Evaluator.evaluate(m, on: set, fineNames: loaded.fineNames) { d, t in bar.update(d, t) }
         bar.finish()
         return Result(report: EvalReport(split: splitName, ev: ev), evaluation: ev)
     }

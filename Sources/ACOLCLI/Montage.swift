@@ -45,11 +45,13 @@ struct Montage: ParsableCommand {
             threadOptions.apply()
             try OutputFile.check(output, inputs: [model, data])
             let m = try ModelFile.load(model)
-            let (set, _) = try DatasetLoader.split(split, of: data, for: m)
+            let loaded = try DatasetLoader.split(split, of: data, forModel: m)
+            let set = loaded.images
+            if let note = loaded.note { Console.warn(note) }
             // Refused before scoring when even without the labels the picture is too big.
             _ = try canvasSize(set: set, clusters: m.outputHead.nodes, labelWidth: 0)
             let bar = ProgressBar("scoring")
-            let ev = Evaluator.evaluate(m, on: set, fineNames: m.fineNames) { d, t in bar.update(d, t) }
+            let ev = Evaluator.evaluate(m, on: set, fineNames: loaded.fineNames) { d, t in bar.update(d, t) }
             bar.finish()
             let n = m.outputHead.nodes
             var best = [[Int]](repeating: [], count: n)

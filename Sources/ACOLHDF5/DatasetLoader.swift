@@ -88,10 +88,32 @@ public enum DatasetLoader {
                              parentNames: parentNames, parentOfFine: parentOfFine, fineNames: fineNames)
     }
 
+    /// A split prepared for a model by `split(_:of:forModel:)`.
+    public struct ModelSplit {
+        public var images: ImageSet
+        public var split: String
+        /// The names of `images.fineLabels`' classes: the model's, or the data set's own when its
+        /// classes are not the model's.
+        public var fineNames: [String]
+        /// What was done about a data set whose classes are not numbered or named as the
+        /// model's (one line, for a warning), or nil.
+        public var note: String?
+    }
+
     /// The split of `path` to score `model` on (default: test when present, else the first),
     /// with coarse labels matching the model's parents: the file's own when they fit, else
     /// derived from fine labels through the model's mapping, else none.
     public static func split(_ name: String?, of path: String, for model: ACOLModel) throws -> (images: ImageSet, split: String) {
+        let r = try split(name, of: path, forModel: model)
+        return (r.images, r.split)
+    }
+
+    /// As `split(_:of:for:)`, with the classes matched by name: when the data set names its fine
+    /// classes and the model does too, a data set whose classes are the model's (or some of them)
+    /// in another order has its labels renumbered to the model's; one with classes the model does
+    /// not know keeps its labels and names, and its own parents (the model's mapping of fine
+    /// classes to parents does not apply to them).
+    public static func split(_ name: String?, of path: String, forModel model: ACOLModel) throws -> ModelSplit {
         let reader = try DatasetReader(path: path)
         defer { reader.close() }
         let names = reader.splits.map(\.name)
@@ -108,6 +130,25 @@ public enum DatasetLoader {
             throw DataError.badInput(path: path, expected: "images of \(p.height)x\(p.width)x\(p.channels) (as the model takes)",
                                      found: "\(set.height)x\(set.width)x\(set.channels)")
         }
+        // The fine classes, matched by name with the model's.
+        let fileNames = reader.description.labels.fineNames, modelNames = model.fineNames
+        var fineNames = modelNames.isEmpty ? fileNames : modelNames
+        var note: String?
+        var modelMapping = !model.parentOfFine.isEmpty
+        if !fileNames.isEmpty, !modelNames.isEmpty, fileNames != modelNames {
+            let index = Dictionary(modelNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            let unknown = fileNames.filter { index[$0] == nil }
+            if unknown.isEmpty && Set(fileNames).count == fileNames.count {
+                if let fine = set.fineLabels {
+                    set.fineLabels = fine.map { f in f >= 0 && Int(f) < fileNames.count ? Int32(index[fileNames[Int(f)]]!) : f }
+                }
+                note = "\(path): its classes are numbered otherwise than the model's; matched by name"
+            } else {
+                fineNames = fileNames
+                modelMapping = false
+                note = "\(path): \(unknown.count) of its \(fileNames.count) classes are not the model's (e.g. '\(unknown.first ?? fileNames[0])'); clusters are named by the data set's classes and its own parents are used"
+            }
+        }
         let np = model.predictsParents ? model.head.parents : 1   // pseudo-parents are not the file's
         let fileParents = reader.description.labels.parentNames
         let coarseFits = set.coarseLabels.map { c in
@@ -115,10 +156,10 @@ public enum DatasetLoader {
         } ?? false
         if np == 1 {
             set.coarseLabels = [Int32](repeating: 0, count: set.count)
-        } else if !coarseFits || (!model.parentOfFine.isEmpty && fileParents != model.parentNames) {
+        } else if !coarseFits || (modelMapping && fileParents != model.parentNames) {
             // Derive the model's parents from fine labels when the file's do not match; a fine
             // label the model's mapping does not know counts as a wrong parent (-1).
-            if let fine = set.fineLabels, !model.parentOfFine.isEmpty {
+            if let fine = set.fineLabels, modelMapping {
                 set.coarseLabels = fine.map { f in
                     f >= 0 && Int(f) < model.parentOfFine.count ? Int32(model.parentOfFine[Int(f)]) : -1
                 }
@@ -126,6 +167,6 @@ public enum DatasetLoader {
                 set.coarseLabels = nil
             }
         }
-        return (set, chosen)
+        return ModelSplit(images: set, split: chosen, fineNames: fineNames, note: note)
     }
 }

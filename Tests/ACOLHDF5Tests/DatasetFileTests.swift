@@ -192,3 +192,53 @@ extension HDF5Tests {
         }
     }
 }
+
+extension HDF5Tests {
+    /// A data set scored by a model whose classes it names otherwise (issue: eval gave the model's
+    /// names and parents to the data set's numbers, silently).
+    @Suite struct ClassMatchingTests {
+        static func write(_ path: String, names: [String], parents: [String] = [], parentOfFine: [Int] = [], _ set: ImageSet) throws {
+            let w = try DatasetWriter(path: path)
+            try w.begin(DatasetDescription(height: 8, width: 8, channels: 1,
+                                           labels: LabelInfo(fineNames: names, parentNames: parents, parentOfFine: parentOfFine),
+                                           source: "test"))
+            try w.beginSplit("test", expectedCount: nil)
+            try w.append(set)
+            try w.endSplit()
+            try w.finish()
+        }
+
+        @Test func classesAreMatchedByName() throws {
+            let dir = TempDir()
+            let model = try makeModel()   // classes "fine 0 é" ... "fine 5 é"; parent of fine f: f % 2 (low, high)
+            model.parentOfFine = (0..<6).map { $0 % 2 }
+            let images = makeImages(count: 30, seed: 4, coarse: false)
+            // The model's classes in reverse order: renumbered by name, parents from the model's mapping.
+            let reversed = dir.file("reversed.h5")
+            try Self.write(reversed, names: model.fineNames.reversed(),
+                           ImageSet(count: 30, height: 8, width: 8, channels: 1, pixels: images.pixels,
+                                    fineLabels: images.fineLabels!.map { 5 - $0 }, coarseLabels: nil))
+            let r = try DatasetLoader.split(nil, of: reversed, forModel: model)
+            #expect(r.images.fineLabels == images.fineLabels)
+            #expect(r.images.coarseLabels == images.fineLabels!.map { $0 % 2 })
+            #expect(r.fineNames == model.fineNames)
+            #expect(r.note == "\(reversed): its classes are numbered otherwise than the model's; matched by name")
+            // Classes the model does not know: their own names and parents, the model's mapping unused.
+            let animals = dir.file("animals.h5")
+            let names = ["cat", "dog", "cow", "pig", "hen", "ant"]
+            try Self.write(animals, names: names, parents: ["low", "high"], parentOfFine: [1, 1, 1, 0, 0, 0],
+                           ImageSet(count: 30, height: 8, width: 8, channels: 1, pixels: images.pixels,
+                                    fineLabels: images.fineLabels, coarseLabels: images.fineLabels!.map { $0 < 3 ? 1 : 0 }))
+            let a = try DatasetLoader.split(nil, of: animals, forModel: model)
+            #expect(a.fineNames == names)
+            #expect(a.images.fineLabels == images.fineLabels)
+            #expect(a.images.coarseLabels == images.fineLabels!.map { $0 < 3 ? 1 : 0 })
+            #expect(a.note?.hasPrefix("\(animals): 6 of its 6 classes are not the model's (e.g. 'cat')") == true)
+            // The model's own classes in its order: nothing to say.
+            let same = dir.file("same.h5")
+            try Self.write(same, names: model.fineNames, images)
+            let s = try DatasetLoader.split(nil, of: same, forModel: model)
+            #expect(s.note == nil && s.images.fineLabels == images.fineLabels)
+        }
+    }
+}
