@@ -66,7 +66,7 @@ struct Train: ParsableCommand {
     @Option(help: "Architecture preset: mlp, cnn1, cnn2, cnn3.")
     var arch: String = Recipe.preset
 
-    @Option(name: .customShort("k"), help: "Duplicates (clusters) per parent: one number for all, or one per parent by name or in order ('tops=5,footwear=3,trouser=1,bag=1', '5,3,1,1'). Default: the most fine classes any parent has, else 5.")
+    @Option(name: .customShort("k"), help: "Duplicates (clusters) per parent: one number for all, or one per parent by name or in order ('tops=5,footwear=3,trouser=1,bag=1', '5,3,1,1'). Default: the most fine classes any parent has in the training split, else 5.")
     var k: ClusterCounts?
 
     @Option(help: "Parents when the data set has none, or to replace its own: '0-4,5-9', 'div:2', a mapping file, or 'none'.")
@@ -257,14 +257,16 @@ struct Train: ParsableCommand {
     }
 
     /// The clusters of each parent: from -k, else `defaultK` for every parent.
-    static func clusterCounts(_ k: ClusterCounts?, parentNames: [String], parentOfFine: [Int]) throws -> [Int] {
-        try (k ?? ClusterCounts(defaultK(parents: parentNames.count, parentOfFine: parentOfFine))).resolve(parentNames: parentNames)
+    static func clusterCounts(_ k: ClusterCounts?, parentNames: [String], parentOfFine: [Int], present: Set<Int32>? = nil) throws -> [Int] {
+        try (k ?? ClusterCounts(defaultK(parents: parentNames.count, parentOfFine: parentOfFine, present: present))).resolve(parentNames: parentNames)
     }
 
-    /// k when -k is not given: the most fine classes any parent has, else the recipe's.
-    static func defaultK(parents np: Int, parentOfFine: [Int]) -> Int {
+    /// k when -k is not given: the most fine classes any parent has, else the recipe's. With
+    /// `present` (the fine labels the training split has), only those classes count: labels
+    /// without names (0, 300, 600, ...) imply classes up to the largest, most of them empty.
+    static func defaultK(parents np: Int, parentOfFine: [Int], present: Set<Int32>? = nil) -> Int {
         var perParent = [Int](repeating: 0, count: max(np, 1))
-        for p in parentOfFine where p >= 0 && p < np { perParent[p] += 1 }
+        for (f, p) in parentOfFine.enumerated() where p >= 0 && p < np && present?.contains(Int32(f)) != false { perParent[p] += 1 }
         if let m = perParent.max(), m > 0 { return m }
         return Recipe.k
     }
@@ -371,7 +373,8 @@ struct Train: ParsableCommand {
             parentNames = ["all"]
             counts = [classes.count]
         } else {
-            counts = try Train.clusterCounts(k, parentNames: prepared.parentNames, parentOfFine: prepared.parentOfFine)
+            counts = try Train.clusterCounts(k, parentNames: prepared.parentNames, parentOfFine: prepared.parentOfFine,
+                                             present: trainSet.fineLabels.map(Set.init))
         }
         let np = parentNames.count
         let kk = counts.max() ?? 1, nodes = counts.reduce(0, +)

@@ -246,6 +246,16 @@ struct BinaryTests {
 
 @Suite("argument parsing")
 struct ParseTests {
+    /// The default k counts the classes a parent has, or with the training labels at hand those
+    /// that occur: labels 0, 300, ..., 2700 without names are 10 classes, not 2,701.
+    @Test func defaultKCountsTheClassesThatOccur() {
+        #expect(Train.defaultK(parents: 2, parentOfFine: [0, 0, 0, 1, 1]) == 3)
+        #expect(Train.defaultK(parents: 1, parentOfFine: [Int](repeating: 0, count: 2701),
+                               present: Set((0..<10).map { Int32($0 * 300) })) == 10)
+        #expect(Train.defaultK(parents: 2, parentOfFine: [0, 0, 0, 1, 1], present: [0, 3, 4]) == 2)
+        #expect(Train.defaultK(parents: 2, parentOfFine: [], present: []) == Recipe.k)
+    }
+
     @Test func trainDefaultsAreTheRecipe() throws {
         let t = try Train.parse(["d.h5", "-o", "m.h5"])
         #expect(t.arch == Recipe.preset)
