@@ -58,6 +58,9 @@ struct Run: ParsableCommand {
     func runModel() throws {
         let threads = threadOptions.apply()
         let m = try ModelFile.load(model)
+        guard (1...4).contains(m.preprocessing.channels) else {
+            throw CLIError.file(model, "the model takes images of \(m.preprocessing.channels) channels; PNG images have 1 to 4 (grey, grey + alpha, RGB, RGBA)")
+        }
         var found = try PNGFiles.find(paths)
         if let s = try shard ?? Shard.fromEnvironment() {
             found.files = s.slice(found.files)

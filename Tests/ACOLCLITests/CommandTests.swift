@@ -401,6 +401,21 @@ struct ParseTests {
         #expect(table(["a", "b"], [["1", ""]]) == "a  b\n1")
     }
 
+    /// A model of 16-channel inputs cannot take PNG images: one error up front, not one per file.
+    @Test func runRefusesAModelPNGsCannotFeed() throws {
+        let dir = try TempDir()
+        let spec = NetworkSpec(inputShape: [4, 4, 16], layers: [.flatten, .dense(4), .relu], head: ACOLHeadSpec(parents: 2, k: 2))
+        let m = ACOLModel(network: try Network(spec: spec, seed: 1), gar: .reference,
+                          preprocessing: Preprocessing(height: 4, width: 4, channels: 16))
+        try ModelFile.save(m, to: dir.path("m16.h5"))
+        let png = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/mnist-png/000-digit7.png").path
+        let r = try CLI.run(["run", "m16.h5", png], in: dir.url)
+        #expect(r.status == 1)
+        #expect(r.stderr == "acol: error: m16.h5: the model takes images of 16 channels; PNG images have 1 to 4 (grey, grey + alpha, RGB, RGBA)\n")
+        #expect(r.stdout.isEmpty)
+    }
+
     /// A file name with a newline still gives a one-line error.
     @Test func errorsStayOnOneLine() throws {
         let dir = try TempDir()
