@@ -67,6 +67,9 @@ struct Baseline: ParsableCommand {
             guard fit.count > 0, score.count > 0 else { throw CLIError.file(data, "the splits to fit and score must have images") }
             let np = d.parentNames.count
             let counts = try Train.clusterCounts(k, parentNames: d.parentNames, parentOfFine: d.parentOfFine)
+            if counts.reduce(0, +) < 2 {
+                throw CLIError.option("a baseline needs at least 2 clusters in all (have \(counts.count) parent\(counts.count == 1 ? "" : "s") x \(counts.max() ?? 0)): give -k 2 or more")
+            }
             let head = ACOLHeadSpec(duplicates: counts)
             let kk = Set(counts).count == 1 ? "\(counts[0])" : "(\(counts.map(String.init).joined(separator: ", ")))"
             // A parent with fewer fitting images than clusters gets one cluster per image (and

@@ -296,6 +296,8 @@ struct PerParentKTests {
         #expect(few.status == 0, "\(few.stderr)")
         #expect(few.stderr.contains("parent 1 (5-9)") && few.stderr.contains("fewer than its 700 clusters"), "\(few.stderr)")
         #expect(!few.stderr.contains("parent 0"), "\(few.stderr)")
+        let one = try CLI.run(["baseline", "kmeans", f.data, "--parents", "none", "-k", "1"], in: dir.url)
+        #expect(one.status != 0 && one.stderr == "acol: error: a baseline needs at least 2 clusters in all (have 1 parent x 1): give -k 2 or more\n", "\(one.stderr)")
         for bad in ["0-4=3", "nosuch=3,5-9=2", "3,2,1"] {
             let r = try CLI.run(["train", f.data, "-o", "x.h5", "-k", bad, "--arch", "mlp", "--epochs", "1"], in: dir.url)
             #expect(r.status == 1, "\(bad): \(r.stderr)")
