@@ -12,21 +12,13 @@ enum Detect {
     /// refused, naming it (Foundation's listing would leave it out without a word: a class
     /// folder, and its images, would silently vanish from a conversion).
     static func list(_ dir: String) throws -> [String] {
-        guard let d = opendir(dir) else {
+        guard let listing = FolderListing(dir) else {
             throw DatasetError.cannotRead(path: dir, reason: "cannot list the folder (\(String(cString: strerror(errno))))")
         }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let raw = withUnsafeBytes(of: e.pointee.d_name) { b -> [UInt8] in Array(b.prefix { $0 != 0 }) }
-            if raw.first == UInt8(ascii: ".") { continue }
-            guard let name = String(validating: raw, as: UTF8.self) else {
-                let shown = raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
-                throw DatasetError.cannotRead(path: join(dir, shown), reason: "the name is not valid UTF-8; rename it")
-            }
-            names.append(name)
+        if let bad = listing.invalid.first {
+            throw DatasetError.cannotRead(path: join(dir, bad.shown), reason: "the name is not valid UTF-8; rename it")
         }
-        return names.sorted()
+        return listing.names.sorted()
     }
 
     static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }

@@ -54,26 +54,15 @@ public enum PNGFiles {
             problems.append((dir, "folders nested more than \(maximumDepth) deep: not followed"))
             return
         }
-        guard let d = opendir(dir) else {
+        guard let listing = FolderListing(dir) else {
             if depth == 0 { throw DatasetError.cannotRead(path: dir, reason: errnoText()) }
             problems.append((dir, "cannot read the folder: \(errnoText())"))
             return
         }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let raw = withUnsafeBytes(of: e.pointee.d_name) { b -> [UInt8] in Array(b.prefix { $0 != 0 }) }
-            if raw.first == UInt8(ascii: ".") { continue }
-            guard let name = String(validating: raw, as: UTF8.self) else {
-                let shown = raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
-                if shown.lowercased().hasSuffix(".png") || (e.pointee.d_type == UInt8(DT_DIR)) {
-                    problems.append((Detect.join(dir, shown), "the file name is not valid UTF-8; rename the file"))
-                }
-                continue
-            }
-            names.append(name)
+        for bad in listing.invalid where bad.shown.lowercased().hasSuffix(".png") || bad.isFolder {
+            problems.append((Detect.join(dir, bad.shown), "the file name is not valid UTF-8; rename the file"))
         }
-        for name in names.sorted() {
+        for name in listing.names.sorted() {
             let path = Detect.join(dir, name)
             if InputFile.isFolder(path) {
                 try walk(path, depth: depth + 1, ancestors: &ancestors, into: &found, problems: &problems)
