@@ -410,6 +410,9 @@ struct Train: ParsableCommand {
         } catch let e as ACOLError {
             throw CLIError.file(data, e.localizedDescription)
         }
+        if let pseudo, pseudo.clusters > trainSet.count {
+            Console.warn("\(pseudo.clusters) clusters asked of \(trainSet.count) training images: the k-means makes \(trainSet.count)")
+        }
         if !quiet {
             let mode = defaults.name == Recipe.standard.name ? "" : "\(defaults.name), "
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"

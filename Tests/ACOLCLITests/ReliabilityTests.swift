@@ -296,6 +296,10 @@ struct PerParentKTests {
         #expect(few.status == 0, "\(few.stderr)")
         #expect(few.stderr.contains("parent 1 (5-9)") && few.stderr.contains("fewer than its 700 clusters"), "\(few.stderr)")
         #expect(!few.stderr.contains("parent 0"), "\(few.stderr)")
+        // More k-means clusters than training images: said, not silent.
+        let many = try CLI.run(["train", f.data, "-o", "u.h5", "--unsupervised", "--limit", "30", "--epochs", "1", "--arch", "mlp",
+                                "--hidden", "8", "--clusters", "50", "--kmeans-restarts", "1", "--threads", "1"], in: dir.url)
+        #expect(many.status == 0 && many.stderr.contains("acol: warning: 50 clusters asked of 30 training images: the k-means makes 30"), "\(many.stderr)")
         let one = try CLI.run(["baseline", "kmeans", f.data, "--parents", "none", "-k", "1"], in: dir.url)
         #expect(one.status != 0 && one.stderr == "acol: error: a baseline needs at least 2 clusters in all (have 1 parent x 1): give -k 2 or more\n", "\(one.stderr)")
         for bad in ["0-4=3", "nosuch=3,5-9=2", "3,2,1"] {
