@@ -29,6 +29,17 @@ public enum DatasetMerge {
         // Split names in first-seen order.
         var names: [String] = []
         for r in readers { for s in r.splits.map(\.name) where !names.contains(s) { names.append(s) } }
+        // Every file's part of a split carries the same labels as the first file's (a shard
+        // without coarse labels was found only while writing, and named the output).
+        for name in names {
+            // (A part without images has no label datasets to compare.)
+            let parts = zip(readers, inputs).compactMap { r, p in r.split(named: name).map { (p, $0) } }.filter { $0.1.count > 0 }
+            guard let (firstPath, a) = parts.first else { continue }
+            for (path, b) in parts.dropFirst() where b.hasFineLabels != a.hasFineLabels || b.hasCoarseLabels != a.hasCoarseLabels {
+                func text(_ s: SplitInfo) -> String { "fine labels \(s.hasFineLabels ? "present" : "absent"), coarse labels \(s.hasCoarseLabels ? "present" : "absent")" }
+                throw DataError.badInput(path: path, expected: "split '\(name)' with \(text(a)) (as in \(firstPath))", found: text(b))
+            }
+        }
         let total = readers.reduce(0) { $0 + $1.splits.reduce(0) { $0 + $1.count } }
         var done = 0
         try sink.begin(DatasetDescription(height: d.height, width: d.width, channels: d.channels, labels: d.labels,

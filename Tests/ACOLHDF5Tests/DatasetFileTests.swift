@@ -242,3 +242,26 @@ extension HDF5Tests {
         }
     }
 }
+
+extension HDF5Tests {
+    /// Files whose parts of one split carry other labels cannot be merged: the error names the file.
+    @Suite struct MergeLabelTests {
+        @Test func aPartWithoutCoarseLabelsIsNamed() throws {
+            let dir = TempDir()
+            let names = (0..<6).map { "digit \($0)" }
+            let a = dir.file("a.h5"), b = dir.file("b.h5")
+            try ClassMatchingTests.write(a, names: names, parents: ["even", "odd"], parentOfFine: (0..<6).map { $0 % 2 },
+                                         makeImages(count: 10, seed: 1))
+            try ClassMatchingTests.write(b, names: names, parents: ["even", "odd"], parentOfFine: (0..<6).map { $0 % 2 },
+                                         makeImages(count: 10, seed: 2, coarse: false))
+            let out = dir.file("m.h5")
+            let sink = try DatasetWriter(path: out)
+            #expect(throws: DataError.badInput(path: b, expected: "split 'test' with fine labels present, coarse labels present (as in \(a))",
+                                               found: "fine labels present, coarse labels absent")) {
+                try DatasetMerge.merge([a, b], into: sink)
+            }
+            sink.abort()
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+}
