@@ -21,6 +21,27 @@ enum Detect {
         return listing.names.sorted()
     }
 
+    /// What kind of archive a file is, when it is one (the downloads of CIFAR come as
+    /// .tar.gz, of other sets as .zip): a tar archive (plain or gzip-compressed), a zip archive, or
+    /// a bzip2- or xz-compressed file; nil otherwise.
+    static func archiveKind(_ path: String) -> (kind: String, advice: String)? {
+        guard let head = try? readPrefix(path, 512) else { return nil }
+        func isTar(_ b: [UInt8]) -> Bool { b.count >= 262 && Array(b[257..<262]) == Array("ustar".utf8) }
+        let extract = "extract it first and convert the folder it holds"
+        if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return ("a zip archive", "\(extract) (unzip)") }
+        if head.starts(with: Array("BZh".utf8)) { return ("a bzip2-compressed file", "decompress it first (bunzip2)") }
+        if head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return ("an xz-compressed file", "decompress it first (unxz)") }
+        if isTar(head) { return ("a tar archive", "\(extract) (tar xf)") }
+        if head.starts(with: [0x1f, 0x8b]), let g = try? GzipFile(path) {
+            defer { g.close() }
+            var inner = [UInt8](repeating: 0, count: 512)
+            if let n = try? inner.withUnsafeMutableBytes({ try g.readFully($0) }), isTar(Array(inner.prefix(n))) {
+                return ("a gzip-compressed tar archive", "\(extract) (tar xzf)")
+            }
+        }
+        return nil
+    }
+
     static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
     static func baseName(_ p: String) -> String { (p as NSString).lastPathComponent }
 
@@ -193,7 +214,9 @@ enum Detect {
         for f in files {
             guard let fmt = try options.format ?? fileFormat(f) else {
                 let head = try readPrefix(f, 8)
-                throw DatasetError.unknownLayout(path: f, expected: "an IDX, CIFAR binary, MATLAB .mat or PNG file", found: describeBytes(head))
+                throw DatasetError.unknownLayout(path: f, expected: "an IDX, CIFAR binary, MATLAB .mat or PNG file",
+                                                 found: archiveKind(f).map { "\($0.kind): \($0.advice)" }
+                                                     ?? describeBytes(head))
             }
             formats.append((f, fmt))
         }

@@ -102,3 +102,35 @@ func expectCIFARPixels(_ set: ImageSet, records: [Int]) {
         }
     }
 }
+
+@Suite struct ArchiveInputTests {
+    /// The CIFAR download itself (a .tar.gz), a tar or a zip given to convert: the error says what
+    /// the file is and to extract it, instead of showing its first bytes.
+    @Test func archivesAreNamedWithAdvice() throws {
+        try withTempDir { dir in
+            let batch = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture("cifar/cifar-10-batches-bin/test_batch.bin"))))
+            // A one-member ustar archive: a 512-byte header (name, mode, sizes in octal, "ustar" at 257).
+            var header = [UInt8](repeating: 0, count: 512)
+            func put(_ text: String, at offset: Int) { for (i, b) in text.utf8.enumerated() { header[offset + i] = b } }
+            put("cifar-10-batches-bin/test_batch.bin", at: 0)
+            put("0000644", at: 100)
+            put(String(batch.count, radix: 8).leftPadded(to: 11), at: 124)
+            put("ustar", at: 257)
+            let tar = header + batch + [UInt8](repeating: 0, count: (512 - batch.count % 512) % 512 + 1024)
+            try write(tar, dir + "/cifar.tar")
+            try writeGz(tar, dir + "/cifar-10-binary.tar.gz")
+            try write([0x50, 0x4b, 0x03, 0x04] + [UInt8](repeating: 0, count: 60), dir + "/cifar.zip")
+            let expected = [("cifar.tar", "a tar archive: extract it first and convert the folder it holds (tar xf)"),
+                            ("cifar-10-binary.tar.gz", "a gzip-compressed tar archive: extract it first and convert the folder it holds (tar xzf)"),
+                            ("cifar.zip", "a zip archive: extract it first and convert the folder it holds (unzip)")]
+            for (name, found) in expected {
+                let e = conversionError([dir + "/" + name])
+                #expect(e?.errorDescription == "\(dir)/\(name): unknown layout: expected an IDX, CIFAR binary, MATLAB .mat or PNG file, found \(found)")
+            }
+        }
+    }
+}
+
+private extension String {
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}
