@@ -219,6 +219,12 @@ struct Train: ParsableCommand {
             guard let v = value, !(v.isFinite && v >= 0 && v <= 10) else { continue }
             throw ValidationError("\(name) must be a number in [0, 10], found \(v)")
         }
+        // The geometry's ranges (AffineAugmentation.validate): a scale of 1 or more could make a
+        // factor of 0, infinite values an image of NaN.
+        for (name, v, hi) in [("--aug-shift", augShift, Float(1024)), ("--aug-rotate", augRotate, 180),
+                              ("--aug-scale", augScale, 0.9), ("--aug-shear", augShear, 10)] where !(v.isFinite && v >= 0 && v <= hi) {
+            throw ValidationError("\(name) must be a number in [0, \(String(format: "%g", hi))], found \(v)")
+        }
         if let m = bnMomentum, !(m.isFinite && m >= 0 && m < 1) {
             throw ValidationError("--bn-momentum must be a finite number in [0, 1), found \(m)")
         }

@@ -77,8 +77,9 @@ public final class DatasetWriter: ImageSink {
     public init(path: String, gzipLevel: Int = DatasetFile.defaultGzipLevel,
                 chunkImages: Int = DatasetFile.defaultChunkImages, creator: String = ModelFile.defaultCreator,
                 inputs: [String] = []) throws {
-        precondition((0...9).contains(gzipLevel), "gzip level must be 0...9")
-        precondition(chunkImages > 0, "chunkImages must be > 0")
+        guard (0...9).contains(gzipLevel), chunkImages > 0 else {
+            throw HDF5Error.usage(path: path, problem: "expected a gzip level in 0...9 and chunks of 1 or more images, found level \(gzipLevel) and \(chunkImages) images")
+        }
         self.path = path; self.gzipLevel = gzipLevel; self.preferredChunkImages = chunkImages; self.creator = creator
         out = try H5Session.run { try AtomicH5File(target: path, inputs: inputs) }
     }

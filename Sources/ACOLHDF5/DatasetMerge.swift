@@ -52,7 +52,7 @@ public enum DatasetMerge {
             for (r, info) in parts {
                 var start = 0
                 while start < info.count {
-                    let end = min(info.count, start + chunk)
+                    let end = min(info.count, start + max(1, chunk))
                     try sink.append(try r.read(split: name, range: start..<end))
                     done += end - start
                     progress?(done, total)

@@ -256,6 +256,15 @@ struct ParseTests {
         #expect(Train.defaultK(parents: 2, parentOfFine: [], present: []) == Recipe.k)
     }
 
+    /// The augmentation's geometry is range-checked (an infinite --aug-shift or an --aug-scale of 1
+    /// trapped in the sampling).
+    @Test func augmentationOptionsAreRangeChecked() throws {
+        for (option, value) in [("--aug-shift", "inf"), ("--aug-shift", "2000"), ("--aug-rotate", "nan"), ("--aug-scale", "1"), ("--aug-shear", "-1")] {
+            #expect(throws: (any Error).self, "\(option) \(value)") { _ = try Train.parse(["d.h5", "-o", "m.h5", option, value]) }
+        }
+        _ = try Train.parse(["d.h5", "-o", "m.h5", "--aug-shift", "4", "--aug-scale", "0.25", "--aug-rotate", "180"])
+    }
+
     @Test func trainDefaultsAreTheRecipe() throws {
         let t = try Train.parse(["d.h5", "-o", "m.h5"])
         #expect(t.arch == Recipe.preset)

@@ -173,3 +173,39 @@ import Testing
         }
     }
 }
+
+@Suite struct AugmentationRangeTests {
+    /// Settings outside the ranges are refused by the trainer (a scale of 1 could make a factor of
+    /// 0, an infinite shift an image of NaN: both trapped in the sampling); the sampling itself
+    /// treats a degenerate map as outside the image.
+    @Test func settingsOutsideTheRangesAreRefused() throws {
+        #expect(throws: Never.self) { try AffineAugmentation().validate() }
+        for bad in [AffineAugmentation(maxShift: .infinity), AffineAugmentation(maxShift: 1e20), AffineAugmentation(maxRotation: .nan),
+                    AffineAugmentation(maxScale: 1), AffineAugmentation(maxShear: -1), AffineAugmentation(contrast: 11)] {
+            #expect(throws: ACOLError.self) { try bad.validate() }
+            let spec = NetworkSpec(inputShape: [6, 6, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 2, k: 2))
+            let model = ACOLModel(network: try Network(spec: spec, seed: 5), gar: .reference,
+                                  preprocessing: Preprocessing(height: 6, width: 6, channels: 1))
+            var config = TrainConfig(epochs: 1, batchSize: 6, seed: 1)
+            config.consistency?.augmentation = bad
+            #expect(throws: ACOLError.self) { try Trainer(model: model, config: config).fit(train: NetworkTests.tinySet()) }
+        }
+        // Applied anyway (the library call does not validate), a collapsing scale gives zeros, not a trap.
+        var rng = SeededGenerator(seed: 1)
+        let x = Tensor(shape: [2, 6, 6, 1], data: (0..<72).map { Float($0 % 7) })
+        let y = AffineAugmentation(maxShift: .infinity, maxScale: 1).apply(x, rng: &rng, shard: nil, range: (0, 1))
+        #expect(y.shape == x.shape)
+    }
+
+    /// Label arrays that do not match the images are refused before training.
+    @Test func labelCountsAreChecked() throws {
+        let spec = NetworkSpec(inputShape: [6, 6, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 2, k: 2))
+        let model = ACOLModel(network: try Network(spec: spec, seed: 5), gar: .reference,
+                              preprocessing: Preprocessing(height: 6, width: 6, channels: 1))
+        var set = NetworkTests.tinySet()
+        set.coarseLabels = Array(set.coarseLabels!.prefix(5))
+        #expect(throws: ACOLError.invalidData("training set: 5 coarse labels for 20 images")) {
+            try Trainer(model: model, config: TrainConfig(epochs: 1, batchSize: 6, seed: 1)).fit(train: set)
+        }
+    }
+}

@@ -170,3 +170,14 @@ import Testing
         #expect(same.centroids == full.centroids)
     }
 }
+
+@Suite struct KMeansInputTests {
+    /// Points that are not finite, sizes that overflow, or an absurd k are refused, not trapped
+    /// on or turned into NaN centroids.
+    @Test func badInputsAreRefused() {
+        #expect(throws: ACOLError.self) { _ = try KMeans.fit([1, .nan, 3, 4], count: 2, dimension: 2, k: 2) }
+        #expect(throws: ACOLError.self) { _ = try KMeans.fit([1, 2], count: Int.max / 2, dimension: 4, k: 2) }
+        #expect(throws: ACOLError.self) { _ = try KMeans.fit([1, 2, 3, 4], count: 2, dimension: 2, k: Int.max / 2) }
+        #expect(throws: Never.self) { _ = try KMeans.fit([1, 2, 3, 4], count: 2, dimension: 2, k: 3) }   // k > m: allowed
+    }
+}

@@ -44,8 +44,13 @@ public struct KMeans: Sendable {
     /// duplicated (never NaN). Throws when m == 0, k < 1 or the sizes do not fit.
     public static func fit(_ points: [Float], count m: Int, dimension d: Int, k: Int,
                            options: Options = Options()) throws -> KMeans {
-        guard m > 0, d > 0, k >= 1, points.count == m * d else {
-            throw ACOLError.invalidData("k-means: expected m > 0 points of dimension d > 0 and k >= 1, found m = \(m), d = \(d), k = \(k), \(points.count) values")
+        let (size, overflow) = m.multipliedReportingOverflow(by: d)
+        // k above m duplicates centroids (as documented), up to the node limit.
+        guard m > 0, d > 0, k >= 1, !overflow, points.count == size, k <= max(m, ACOLLimits.maxNodes) else {
+            throw ACOLError.invalidData("k-means: expected m > 0 points of dimension d > 0 (m x d values) and 1 <= k <= max(m, \(ACOLLimits.maxNodes)), found m = \(m), d = \(d), k = \(k), \(points.count) values")
+        }
+        if let i = points.firstIndex(where: { !$0.isFinite }) {
+            throw ACOLError.invalidData("k-means: expected finite coordinates, found \(points[i]) in point \(i / d)")
         }
         if let r = options.projection, r >= 1, r < d, r <= m {
             return try fitProjected(points, count: m, dimension: d, k: k, rank: r, options: options)

@@ -35,6 +35,18 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
     /// With either photometric setting on, each image takes two more draws (a and g).
     public var gamma: Float
 
+    /// The ranges a training accepts (`Trainer` checks them): shift 0...1,024 pixels, rotation
+    /// 0...180 degrees, scale 0...0.9 (a factor of 0 would collapse the image), shear 0...10,
+    /// contrast and gamma 0...10; every value finite.
+    public func validate() throws {
+        for (name, value, range) in [("maxShift", maxShift, Float(0)...1024), ("maxRotation", maxRotation, 0...180),
+                                     ("maxScale", maxScale, 0...0.9), ("maxShear", maxShear, 0...10),
+                                     ("contrast", contrast, 0...10), ("gamma", gamma, 0...10)]
+        where !(value.isFinite && range.contains(value)) {
+            throw ACOLError.invalidSettings("augmentation \(name): expected a number in 0...\(String(format: "%g", range.upperBound)), found \(value)")
+        }
+    }
+
     public init(maxShift: Float = 2, maxRotation: Float = 10, maxScale: Float = 0.1, maxShear: Float = 0.2,
                 flip: Bool = false, contrast: Float = 0, gamma: Float = 0) {
         self.maxShift = maxShift; self.maxRotation = maxRotation; self.maxScale = maxScale; self.maxShear = maxShear
@@ -118,6 +130,11 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
                             let ux = Float(xo) - cx - tx, uy = Float(yo) - cy - ty
                             let xt = ia * ux + ib * uy + cx, ys = ic * ux + id * uy + cy
                             let xs = mirrored ? 2 * cx - xt : xt
+                            // A degenerate map (settings outside `validate`'s ranges) samples nothing.
+                            guard xs.isFinite, ys.isFinite, abs(xs) < 1e7, abs(ys) < 1e7 else {
+                                for ch in 0..<c { dst[base + (yo * w + xo) * c + ch] = 0 }
+                                continue
+                            }
                             let x0 = Int(xs.rounded(.down)), y0 = Int(ys.rounded(.down))
                             let fx = xs - Float(x0), fy = ys - Float(y0)
                             // The four neighbours in the order (y0, x0), (y0, x0 + 1), (y0 + 1, x0),

@@ -241,7 +241,7 @@ public final class Network {
         var out = [Float](repeating: 0, count: m * n)
         var start = 0
         while start < m {
-            let end = min(m, start + batchSize)
+            let end = min(m, start + max(1, batchSize))
             let z = forward(x.rows(start..<end), training: false, rng: &rng).z
             out.replaceSubrange((start * n)..<(end * n), with: z.data)
             start = end

@@ -57,7 +57,8 @@ public final class Trainer {
         model.network.computesInputGradient = false
         // Heads of an earlier training of the same network are replaced (or removed).
         if config.heads > 1 || !model.network.extraHeads.isEmpty {
-            model.network.setExtraHeads(config.heads - 1, seed: config.seed &+ 0x4EAD5)
+            // (A count outside 1...maxHeads is refused by `validate` before training.)
+            model.network.setExtraHeads(min(max(config.heads, 1), ACOLLimits.maxHeads) - 1, seed: config.seed &+ 0x4EAD5)
         }
     }
 
@@ -79,6 +80,13 @@ public final class Trainer {
         guard set.count > 0 else { throw ACOLError.invalidData("\(name) has no images") }
         if name == "training set" && set.count < 2 {
             throw ACOLError.invalidData("\(name) has \(set.count) image, expected at least 2 (a training step needs a batch of two or more)")
+        }
+        try config.consistency?.augmentation.validate()
+        if let f = set.fineLabels, f.count != set.count {
+            throw ACOLError.invalidData("\(name): \(f.count) fine labels for \(set.count) images")
+        }
+        if let c = set.coarseLabels, c.count != set.count {
+            throw ACOLError.invalidData("\(name): \(c.count) coarse labels for \(set.count) images")
         }
         guard (1...ACOLLimits.maxHeads).contains(config.heads) else {
             throw ACOLError.invalidSettings("heads: expected 1 to \(ACOLLimits.maxHeads), found \(config.heads)")
