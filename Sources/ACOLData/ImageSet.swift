@@ -19,6 +19,27 @@ public struct ImageSet: Equatable, Sendable {
         self.pixels = pixels; self.fineLabels = fineLabels; self.coarseLabels = coarseLabels
     }
 
+    /// As `init`, for sizes and arrays from outside: throws instead of trapping when a size is
+    /// negative, the product overflows, the pixels are not count x height x width x channels, or a
+    /// label array does not have one label per image.
+    public init(checking count: Int, height: Int, width: Int, channels: Int, pixels: [UInt8],
+                fineLabels: [Int32]? = nil, coarseLabels: [Int32]? = nil) throws {
+        let sizes = [count, height, width, channels]
+        var product = 1, overflow = false
+        for v in sizes where !overflow { (product, overflow) = product.multipliedReportingOverflow(by: max(v, 0)) }
+        guard sizes.allSatisfy({ $0 >= 0 }), !overflow, pixels.count == product else {
+            throw DataError.badInput(path: "images", expected: "count x height x width x channels pixels, every size 0 or more",
+                                     found: "\(count) x \(height) x \(width) x \(channels)\(overflow ? " (too large)" : "") and \(pixels.count) pixels")
+        }
+        for (name, labels) in [("fine", fineLabels), ("coarse", coarseLabels)] {
+            if let l = labels, l.count != count {
+                throw DataError.badInput(path: "images", expected: "one \(name) label per image (\(count))", found: "\(l.count)")
+            }
+        }
+        self.init(count: count, height: height, width: width, channels: channels, pixels: pixels,
+                  fineLabels: fineLabels, coarseLabels: coarseLabels)
+    }
+
     public var imageSize: Int { height * width * channels }
 
     /// The images at `indices`, with their labels.
@@ -28,6 +49,7 @@ public struct ImageSet: Equatable, Sendable {
         px.withUnsafeMutableBufferPointer { dst in
             pixels.withUnsafeBufferPointer { src in
                 for (o, i) in indices.enumerated() {
+                    precondition(i >= 0 && i < count, "ImageSet.subset: index \(i) outside 0..<\(count)")
                     dst.baseAddress!.advanced(by: o * s).update(from: src.baseAddress!.advanced(by: i * s), count: s)
                 }
             }
