@@ -425,6 +425,17 @@ struct ParseTests {
         #expect(r.stdout.isEmpty)
     }
 
+    /// A full disk, as a file-size limit (`ulimit -f`: write(2) fails with EFBIG, SIGXFSZ ignored):
+    /// one line naming the output, exit 1, no output and no temporary file left.
+    @Test func aFileSizeLimitIsACleanError() throws {
+        let dir = try TempDir()
+        let r = try CLI.run(["-c", "ulimit -f 8; exec \"$0\" convert \"$1\" --parents 0-4,5-9 -o out.h5", CLI.binary, CLI.mnistFixture],
+                            in: dir.url, executable: "/bin/bash")
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("acol: error: out.h5: cannot write: File too large") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(dir.files.isEmpty, "\(dir.files)")
+    }
+
     /// A file name with a newline still gives a one-line error.
     @Test func errorsStayOnOneLine() throws {
         let dir = try TempDir()
