@@ -49,7 +49,7 @@ struct Montage: ParsableCommand {
             let set = loaded.images
             if let note = loaded.note { Console.warn(note) }
             // Refused before scoring when even without the labels the picture is too big.
-            _ = try canvasSize(set: set, clusters: m.outputHead.nodes, labelWidth: 0)
+            _ = try layout(set: set, clusters: m.outputHead.nodes, textWidth: 0)
             let bar = ProgressBar("scoring")
             let ev = Evaluator.evaluate(m, on: set, fineNames: loaded.fineNames) { d, t in bar.update(d, t) }
             bar.finish()
@@ -72,15 +72,24 @@ struct Montage: ParsableCommand {
     /// The most bytes a montage's picture may take (16,384 x 16,384 grey, or 9,459 x 9,459 RGB).
     static let maxCanvasBytes = 256 << 20
 
-    /// Width and height of the picture, computed without overflow, or an error naming the options
-    /// when it would take more than `maxCanvasBytes`.
-    func canvasSize(set: ImageSet, clusters: Int, labelWidth: Int) throws -> (width: Int, height: Int, textScale: Int) {
+    /// Where things go in the picture, in pixels.
+    struct Layout {
+        var channels: Int, imageHeight: Int, imageWidth: Int, gap: Int, textScale: Int, rowHeight: Int
+        /// Where the images of a row start (the labels' width and their margins).
+        var labelWidth: Int
+        var width: Int, height: Int
+    }
+
+    /// The picture's layout, its size computed without overflow, or an error naming the options
+    /// when it would take more than `maxCanvasBytes`. `textWidth`: the widest label's.
+    func layout(set: ImageSet, clusters: Int, textWidth: Int) throws -> Layout {
         let ch = set.channels == 1 ? 1 : 3
         let ih = set.height * scale, iw = set.width * scale, gap = 2 * scale
-        let textScale = max(1, min(3, ih / 10))
+        let textScale = labelScale(set)
         let rowH = max(ih, BitmapFont.height * textScale) + gap
+        let labelW = textWidth + 2 * gap
         let (cells, o1) = perCluster.multipliedReportingOverflow(by: iw + gap)
-        let (width, o2) = (labelWidth + 2 * gap + gap).addingReportingOverflow(cells)
+        let (width, o2) = (labelW + gap).addingReportingOverflow(cells)
         let (rowsH, o3) = clusters.multipliedReportingOverflow(by: rowH)
         let (pixels, o4) = width.multipliedReportingOverflow(by: rowsH + gap)
         let (bytes, o5) = pixels.multipliedReportingOverflow(by: ch)
@@ -88,18 +97,18 @@ struct Montage: ParsableCommand {
             let size = o1 || o2 || o3 || o4 || o5 ? "too large to compute" : "\(width) x \(rowsH + gap) pixels, \(bytes >> 20) MiB"
             throw CLIError.file(output, "a montage of \(clusters) clusters x \(perCluster) images of \(set.height)x\(set.width) at --scale \(scale) would be \(size), more than the \(Self.maxCanvasBytes >> 20) MiB a montage may take; lower --scale or --per-cluster")
         }
-        return (width, rowsH + gap, textScale)
+        return Layout(channels: ch, imageHeight: ih, imageWidth: iw, gap: gap, textScale: textScale, rowHeight: rowH,
+                      labelWidth: labelW, width: width, height: rowsH + gap)
     }
 
+    /// The labels' scale: the scaled image height over 10, from 1 to 3.
+    func labelScale(_ set: ImageSet) -> Int { max(1, min(3, set.height * scale / 10)) }
+
     func draw(set: ImageSet, rows: [[Int]], labels: [String]) throws {
-        let ch = set.channels == 1 ? 1 : 3
-        let ih = set.height * scale, iw = set.width * scale
-        let gap = 2 * scale
-        let textScale = max(1, min(3, ih / 10))
-        let textW = labels.map { BitmapFont.measure($0, scale: textScale) }.max() ?? 0
-        let (width, height, _) = try canvasSize(set: set, clusters: rows.count, labelWidth: textW)
-        let labelW = textW + 2 * gap
-        let rowH = max(ih, BitmapFont.height * textScale) + gap
+        let l = try layout(set: set, clusters: rows.count,
+                           textWidth: labels.map { BitmapFont.measure($0, scale: labelScale(set)) }.max() ?? 0)
+        let (ch, ih, iw, gap, rowH, labelW, width, height, textScale) =
+            (l.channels, l.imageHeight, l.imageWidth, l.gap, l.rowHeight, l.labelWidth, l.width, l.height, l.textScale)
         var canvas = [UInt8](repeating: 24, count: width * height * ch)
         for (r, idx) in rows.enumerated() {
             let y0 = gap + r * rowH

@@ -215,15 +215,13 @@ struct Train: ParsableCommand {
         try OptionCheck.nonNegative("--consistency", consistency)
         try OptionCheck.nonNegative("--marginal", marginal)
         try OptionCheck.nonNegative("--labelled-weight", labelledWeight)
-        for (name, value) in [("--aug-contrast", augContrast), ("--aug-gamma", augGamma)] {
-            guard let v = value, !(v.isFinite && v >= 0 && v <= 10) else { continue }
-            throw ValidationError("\(name) must be a number in [0, 10], found \(v)")
-        }
-        // The geometry's ranges (AffineAugmentation.validate): a scale of 1 or more could make a
-        // factor of 0, infinite values an image of NaN.
-        for (name, v, hi) in [("--aug-shift", augShift, Float(1024)), ("--aug-rotate", augRotate, 180),
-                              ("--aug-scale", augScale, 0.9), ("--aug-shear", augShear, 10)] where !(v.isFinite && v >= 0 && v <= hi) {
-            throw ValidationError("\(name) must be a number in [0, \(String(format: "%g", hi))], found \(v)")
+        // The augmentation's ranges are the library's (AffineAugmentation.limits): a scale of 1 or
+        // more could make a factor of 0, infinite values an image of NaN.
+        let options = ["maxShift": "--aug-shift", "maxRotation": "--aug-rotate", "maxScale": "--aug-scale",
+                       "maxShear": "--aug-shear", "contrast": "--aug-contrast", "gamma": "--aug-gamma"]
+        if let bad = AffineAugmentation(maxShift: augShift, maxRotation: augRotate, maxScale: augScale, maxShear: augShear,
+                                        contrast: augContrast ?? 0, gamma: augGamma ?? 0).outOfRange {
+            throw ValidationError("\(options[bad.name] ?? bad.name) must be a number in [0, \(String(format: "%g", bad.range.upperBound))], found \(bad.value)")
         }
         if let m = bnMomentum, !(m.isFinite && m >= 0 && m < 1) {
             throw ValidationError("--bn-momentum must be a finite number in [0, 1), found \(m)")

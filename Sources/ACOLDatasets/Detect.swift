@@ -13,7 +13,7 @@ enum Detect {
     /// folder, and its images, would silently vanish from a conversion).
     static func list(_ dir: String) throws -> [String] {
         guard let listing = FolderListing(dir) else {
-            throw DatasetError.cannotRead(path: dir, reason: "cannot list the folder (\(String(cString: strerror(errno))))")
+            throw DatasetError.cannotRead(path: dir, reason: "cannot list the folder (\(errnoText()))")
         }
         if let bad = listing.invalid.first {
             throw DatasetError.cannotRead(path: join(dir, bad.shown), reason: "the name is not valid UTF-8; rename it")

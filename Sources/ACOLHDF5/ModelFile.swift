@@ -56,6 +56,16 @@ public enum ModelFile {
         }
     }
 
+    /// The first value of weight tensor `name` that a model file may not hold, and whether it is
+    /// finite: a value that is not finite, else (in a BatchNorm's running variance, which divides
+    /// as sqrt(var + eps)) one below 0. nil when every value is fine. The reader and the writer
+    /// share it.
+    static func invalidWeight(_ name: String, _ values: [Float]) -> (index: Int, finite: Bool)? {
+        if let i = values.firstIndex(where: { !$0.isFinite }) { return (i, false) }
+        if name.hasSuffix("/running_var"), let i = values.firstIndex(where: { $0 < 0 }) { return (i, true) }
+        return nil
+    }
+
     private static func write(_ model: ACOLModel, into root: H5ID, creator: String, path: String) throws {
         let spec = model.network.spec
         let head = spec.head
@@ -72,7 +82,7 @@ public enum ModelFile {
         try closing(root.createGroup("weights")) { w in
             for t in model.network.stateTensors() {
                 // What the reader refuses is not written (a diverged training, a crafted import).
-                if let i = t.values.firstIndex(where: { !$0.isFinite || (t.name.hasSuffix("/running_var") && $0 < 0) }) {
+                if let (i, _) = invalidWeight(t.name, t.values) {
                     throw HDF5Error.invalidContent(path: path, object: "/weights/" + t.name,
                                                    problem: "not written: value \(t.values[i]) at index \(i) (expected finite weights and variances of 0 or more)")
                 }
@@ -210,14 +220,10 @@ public enum ModelFile {
                                                            problem: "expected shape \(t.shape) (from the architecture), found \(shape)")
                         }
                         let v = try ds.readAll(Float.self, exactSize: 4, limit: ACOLLimits.maxParameters).values
-                        if let i = v.firstIndex(where: { !$0.isFinite }) {
-                            throw HDF5Error.invalidContent(path: path, object: ds.name,
-                                                           problem: "expected finite values, found \(v[i]) at index \(i) (a network with NaN or infinite weights gives meaningless clusters)")
-                        }
-                        // A BatchNorm's running variance divides (sqrt(var + eps)): below 0 it gives NaN.
-                        if t.name.hasSuffix("/running_var"), let i = v.firstIndex(where: { $0 < 0 }) {
-                            throw HDF5Error.invalidContent(path: path, object: ds.name,
-                                                           problem: "expected variances of 0 or more, found \(v[i]) at index \(i)")
+                        if let (i, finite) = invalidWeight(t.name, v) {
+                            throw HDF5Error.invalidContent(path: path, object: ds.name, problem: finite
+                                ? "expected variances of 0 or more, found \(v[i]) at index \(i)"
+                                : "expected finite values, found \(v[i]) at index \(i) (a network with NaN or infinite weights gives meaningless clusters)")
                         }
                         return v
                     }

@@ -231,16 +231,16 @@ struct BinaryTests {
         let m = try Montage.parse(["m.h5", "d.h5", "-o", "big.png", "--scale", "8", "--per-cluster", "100"])
         let big = ImageSet(count: 1, height: 512, width: 512, channels: 3, pixels: [UInt8](repeating: 0, count: 512 * 512 * 3))
         do {
-            _ = try m.canvasSize(set: big, clusters: 10, labelWidth: 0)
+            _ = try m.layout(set: big, clusters: 10, textWidth: 0)
             Issue.record("expected an error")
         } catch {
             #expect((error as? LocalizedError)?.errorDescription?.hasPrefix("big.png: a montage of 10 clusters x 100 images of 512x512 at --scale 8 would be 411248 x 41136 pixels, 48400 MiB, more than the 256 MiB a montage may take; lower --scale or --per-cluster") == true, "\(error)")
         }
-        #expect(throws: CLIError.self) { _ = try m.canvasSize(set: big, clusters: Int.max / 2, labelWidth: 0) }
+        #expect(throws: CLIError.self) { _ = try m.layout(set: big, clusters: Int.max / 2, textWidth: 0) }
         // The fixture's size passes: 10 rows of 28 x 28 at scale 2.
         let small = try Montage.parse(["m.h5", "d.h5", "-o", "m.png", "--per-cluster", "4"])
         let digits = ImageSet(count: 1, height: 28, width: 28, channels: 1, pixels: [UInt8](repeating: 0, count: 784))
-        #expect(try small.canvasSize(set: digits, clusters: 10, labelWidth: 0).height == 10 * (56 + 4) + 4)
+        #expect(try small.layout(set: digits, clusters: 10, textWidth: 0).height == 10 * (56 + 4) + 4)
     }
 }
 

@@ -35,15 +35,26 @@ public struct AffineAugmentation: Codable, Equatable, Sendable {
     /// With either photometric setting on, each image takes two more draws (a and g).
     public var gamma: Float
 
-    /// The ranges a training accepts (`Trainer` checks them): shift 0...1,024 pixels, rotation
-    /// 0...180 degrees, scale 0...0.9 (a factor of 0 would collapse the image), shear 0...10,
-    /// contrast and gamma 0...10; every value finite.
+    /// The ranges a training accepts (`Trainer` checks them, the CLI names its options after
+    /// them): shift 0...1,024 pixels, rotation 0...180 degrees, scale 0...0.9 (a factor of 0 would
+    /// collapse the image), shear 0...10, contrast and gamma 0...10; every value finite.
+    public static let limits: [(name: String, value: KeyPath<AffineAugmentation, Float>, range: ClosedRange<Float>)] = [
+        ("maxShift", \.maxShift, 0...1024), ("maxRotation", \.maxRotation, 0...180), ("maxScale", \.maxScale, 0...0.9),
+        ("maxShear", \.maxShear, 0...10), ("contrast", \.contrast, 0...10), ("gamma", \.gamma, 0...10),
+    ]
+
+    /// The first setting outside `limits` (its name, value and range), or nil.
+    public var outOfRange: (name: String, value: Float, range: ClosedRange<Float>)? {
+        for l in Self.limits where !(self[keyPath: l.value].isFinite && l.range.contains(self[keyPath: l.value])) {
+            return (l.name, self[keyPath: l.value], l.range)
+        }
+        return nil
+    }
+
+    /// Throws `invalidSettings` naming the first setting outside `limits`.
     public func validate() throws {
-        for (name, value, range) in [("maxShift", maxShift, Float(0)...1024), ("maxRotation", maxRotation, 0...180),
-                                     ("maxScale", maxScale, 0...0.9), ("maxShear", maxShear, 0...10),
-                                     ("contrast", contrast, 0...10), ("gamma", gamma, 0...10)]
-        where !(value.isFinite && range.contains(value)) {
-            throw ACOLError.invalidSettings("augmentation \(name): expected a number in 0...\(String(format: "%g", range.upperBound)), found \(value)")
+        if let bad = outOfRange {
+            throw ACOLError.invalidSettings("augmentation \(bad.name): expected a number in 0...\(String(format: "%g", bad.range.upperBound)), found \(bad.value)")
         }
     }
 

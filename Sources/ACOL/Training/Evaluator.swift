@@ -31,11 +31,12 @@ public enum Evaluator {
         assignments.reserveCapacity(set.count)
         var correct = 0
         var start = 0
+        let batch = max(1, batchSize)   // (a batch size below 1: one at a time)
         while start < set.count {
-            let end = min(set.count, start + max(1, batchSize))   // (a batch size below 1: one at a time)
+            let end = min(set.count, start + batch)
             let sub = ImageSet(count: end - start, height: set.height, width: set.width, channels: set.channels,
                                pixels: Array(set.pixels[(start * set.imageSize)..<(end * set.imageSize)]))
-            let preds = model.predict(sub, batchSize: max(1, batchSize))
+            let preds = model.predict(sub, batchSize: batch)
             for (o, p) in preds.enumerated() {
                 assignments.append(p.cluster); confidences.append(p.confidence)
                 if scoresParents, let c = set.coarseLabels, Int(c[start + o]) == p.pooledParent { correct += 1 }

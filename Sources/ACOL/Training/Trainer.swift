@@ -147,7 +147,6 @@ public final class Trainer {
         // The extra heads: the same objective on their own Z; the body gets the heads' mean.
         let extraZ = model.network.extraLogits(shard: rows)
         let extra = extraZ.map { objectiveWithGradient($0, parents: parents, targets: targets, rows: rows) }
-        headLosses = [r.loss] + extra.map(\.loss)
         model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ),
                                extraDZ: extra.map { Tensor(shape: z.shape, data: $0.dZ) }, shard: rows)
         extraResults = zip(extra, extraZ).map { var e = $0.0; e.dZ = []; return (e, $0.1) }
@@ -179,10 +178,8 @@ public final class Trainer {
         return r
     }
 
-    /// The objective of each head (the model's first) at the last step.
-    private var headLosses: [Double] = []
-    /// The extra heads' results (dZ emptied) and Z [rows, n] at the last step, for the epoch's
-    /// figures of the head that will be chosen.
+    /// The extra heads' results (dZ emptied) and Z [rows, n] at the last step: their objectives
+    /// choose the head after the epoch, and the rest gives the chosen head's figures.
     private var extraResults: [(result: ACOLObjective.Result, z: Tensor)] = []
 
     /// The head chosen after each epoch so far (0: the model's head stayed; h: extra head h - 1
@@ -317,11 +314,13 @@ public final class Trainer {
                 targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
             let (r, z, rows) = step(x, parents: parents, targets: targets, shard: shard)
+            // Each head's objective (the model's first).
+            let headLosses = [r.loss] + extraResults.map(\.result.loss)
             if headLossSums.isEmpty { headLossSums = [Double](repeating: 0, count: headLosses.count) }
             for (h, l) in headLosses.enumerated() { headLossSums[h] += l }
             lossSum += r.loss; affSum += r.affinity; balSum += r.balance; batches += 1
             correct += r.correctParents; seen += rows?.globalRows ?? z.rows
-            for (h, e) in extraResults.enumerated() where h < extraCount {
+            for (h, e) in extraResults.enumerated() {
                 extraAff[h] += e.result.affinity; extraBal[h] += e.result.balance; extraCorrect[h] += e.result.correctParents
                 if pseudo == nil { record(e.z, own, into: &extraAssignments[h]) }
             }
