@@ -218,12 +218,31 @@ def dataset_outside():
                                                     external=[("/dev/zero", 0, n * h * w * c)])
 
 
+def dataset_variants():
+    """Strings as other writers store them: fixed-length UTF-8 (h5py string_dtype('utf-8', n)) for
+    the name lists and the split list, and `format` as a list of one fixed-length string; and a
+    split list that names a split twice (refused)."""
+    h, w, c, n = 4, 4, 1, 8
+    rng = np.random.default_rng(11)
+    with h5py.File(os.path.join(OUT, "dataset-h5py-utf8-fixed.h5"), "w") as f:
+        g = small_dataset(f, h, w, c, n)
+        g.create_dataset("images", data=rng.integers(0, 256, size=(n, h, w, c), dtype=np.uint8))
+        f.attrs["format"] = np.array([b"acol-dataset"], dtype=h5py.string_dtype("utf-8", 12))
+        f.attrs["fine_names"] = np.array(["zero".encode(), "één".encode()], dtype=h5py.string_dtype("utf-8", 8))
+        f.attrs["splits"] = np.array([b"train"], dtype=h5py.string_dtype("utf-8", 5))
+    with h5py.File(os.path.join(OUT, "dataset-h5py-splits-twice.h5"), "w") as f:
+        g = small_dataset(f, h, w, c, n)
+        g.create_dataset("images", data=rng.integers(0, 256, size=(n, h, w, c), dtype=np.uint8))
+        f.attrs["splits"] = np.array(["train", "train"], dtype=STR)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240607)
     ref = {"model": model(rng), "dataset": dataset(rng)}
     dataset_lzf()
     dataset_outside()
+    dataset_variants()
     with open(os.path.join(OUT, "h5py-reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
         f.write("\n")

@@ -164,6 +164,17 @@ case "train":
     for c in model.clusters { print("node \(c.node) parent \(c.parent) dup \(c.duplicate) size \(c.count) label \(c.fineLabel ?? -1) share \(String(format: "%.3f", c.share))") }
 case "features":
     exitOnError { try writeFeatures(model: arg("model", "m.h5"), data: arg("data", "d.h5"), prefix: arg("out", "features")) }
+case "predict":
+    // The cluster (output node) of every image of a split, as int32, for offline analysis.
+    exitOnError {
+        let model = arg("model", "m.h5"), data = arg("data", "d.h5"), split = arg("split", "train")
+        let m = try ModelFile.load(model)
+        let (set, _) = try DatasetLoader.split(split, of: data, for: m)
+        let clusters = m.predict(set).map { Int32($0.cluster) }
+        let out = try OutputFile(arg("out", "clusters.i32"), inputs: [model, data])
+        do { try clusters.withUnsafeBytes { try out.write($0) }; try out.commit() } catch { out.abort(); throw error }
+        print("\(split): \(clusters.count) clusters")
+    }
 case "kmeans":
     exitOnError {
         let pre = arg("features", "features")

@@ -33,7 +33,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Parents of the fine classes: '0-4,5-9', '0-4:small,5-9:large', 'div:2', or a mapping file.")
     var parents: String?
 
-    @Option(help: "Output channels: 1 grey, 3 RGB (default: as the input).")
+    @Option(help: "Output channels: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA (default: as the input; for PNG folders, as the first image).")
     var channels: Int?
 
     @Option(help: "Output height (default: as the input).")

@@ -83,11 +83,14 @@ struct Run: ParsableCommand {
                                       parallel: { parts, body in Threads.run(parts: parts, body) })
         defer { decoder.cancel() }
         var done = 0, failed = 0
+        var firstError: String?
         let total = files.count + found.problems.count
         let bar = ProgressBar("running", enabled: !quiet && Console.stderrIsTerminal && output != nil)
         func errorRow(_ path: String, _ e: String) throws {
             failed += 1
-            if !quiet { Console.warn(e.contains(path) ? e : "\(path): \(e)") }
+            let text = e.contains(path) ? e : "\(path): \(e)"
+            if firstError == nil { firstError = text }
+            if !quiet { Console.warn(text) }
             try emit(format == .csv ? "\(csv(path)),,,,,,,\(csv(e))\n"
                                     : ((try? jsonText(RunError(path: path, error: e), pretty: false)) ?? "") + "\n")
         }
@@ -109,10 +112,13 @@ struct Run: ParsableCommand {
         }
         for (path, problem) in found.problems { try errorRow(path, problem) }
         bar.finish()
-        if failed > 0 && failed == total, let sink {
-            // Nothing could be run: a failed command leaves an existing output as it was.
+        // Nothing could be run: say so in one error line that names the first failure (under
+        // --quiet the others are only in the rows); a failed command leaves an existing output as it was.
+        let noneRun = failed > 0 && failed == total
+        let noneText = "none of the \(total) images could be run (the first: \(firstError ?? ""))"
+        if noneRun, let sink {
             sink.abort()
-            Console.error("none of the \(total) images could be run (each is named above); \(sink.path) was not written")
+            Console.error("\(noneText); \(sink.path) was not written")
             throw ExitCode.failure
         }
         try sink?.commit()
@@ -121,7 +127,10 @@ struct Run: ParsableCommand {
             Console.note(String(format: "%d images, %d errors, %.1f s, %.0f images/s", total, failed, secs,
                                 secs > 0 ? Double(total) / secs : 0))
         }
-        if failed > 0 && failed == total { throw ExitCode.failure }
+        if noneRun {
+            Console.error(noneText)
+            throw ExitCode.failure
+        }
     }
 
     func line(_ path: String, _ pr: ACOLModel.Prediction, _ m: ACOLModel) -> String {

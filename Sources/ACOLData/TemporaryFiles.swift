@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Temporary output files to remove if the process is interrupted (SIGINT, SIGTERM, SIGHUP) or
+/// Temporary output files to remove if the process is interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT) or
 /// crashes (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT). The handler only calls unlink(2)
 /// on names stored in advance as C strings (async-signal-safe), then re-raises the signal with its
 /// default action, so the exit status is the usual one for that signal.
@@ -86,7 +86,16 @@ private func removeTemporaryFilesAndReraise(_ sig: Int32) {
     }
     // Hand the signal to whoever had it before (the Swift runtime's backtracer, or the default
     // action): restore that action; it runs when this handler returns and the signal, blocked
-    // while the handler runs, is delivered again.
-    sigaction(sig, previousActions + Int(sig), nil)
+    // while the handler runs, is delivered again. SIGQUIT gets its default action (end the
+    // process): the runtime's backtracer prints a backtrace for it and returns, and the process
+    // would go on without the files just removed.
+    if sig == SIGQUIT {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_DFL
+        sigemptyset(&action.sa_mask)
+        sigaction(sig, &action, nil)
+    } else {
+        sigaction(sig, previousActions + Int(sig), nil)
+    }
     raise(sig)
 }

@@ -112,6 +112,9 @@ final class CIFARSource: ImageSource {
         let rec = CIFAR.recordSize(variant)
         let size = try fileSize(path)
         guard size > 0, size % rec == 0 else {
+            if let a = Detect.archiveKind(path) {
+                throw DatasetError.unknownLayout(path: path, expected: "CIFAR binary records", found: "\(a.kind): \(a.advice)")
+            }
             throw DatasetError.truncated(path: path,
                 expected: "whole \(rec)-byte \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") records (\(rec - 3072) label byte\(rec == 3073 ? "" : "s") + 3072 pixel bytes)",
                 found: "\(size) bytes (\(size / rec) records and \(size % rec) bytes)")

@@ -23,7 +23,8 @@ enum Detect {
 
     /// What kind of archive a file is, when it is one (the downloads of CIFAR come as
     /// .tar.gz, of other sets as .zip): a tar archive (plain or gzip-compressed), a zip archive, or
-    /// a bzip2- or xz-compressed file; nil otherwise.
+    /// a bzip2- or xz-compressed file, or a Python pickle (CIFAR's "python version" batches);
+    /// nil otherwise.
     static func archiveKind(_ path: String) -> (kind: String, advice: String)? {
         guard let head = try? readPrefix(path, 512) else { return nil }
         func isTar(_ b: [UInt8]) -> Bool { b.count >= 262 && Array(b[257..<262]) == Array("ustar".utf8) }
@@ -32,6 +33,9 @@ enum Detect {
         if head.starts(with: Array("BZh".utf8)) { return ("a bzip2-compressed file", "decompress it first (bunzip2)") }
         if head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return ("an xz-compressed file", "decompress it first (unxz)") }
         if isTar(head) { return ("a tar archive", "\(extract) (tar xf)") }
+        if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
+            return ("a Python pickle (CIFAR's python version)", "use the binary version (cifar-10-binary.tar.gz, cifar-100-binary.tar.gz), whose batches acol reads")
+        }
         if head.starts(with: [0x1f, 0x8b]), let g = try? GzipFile(path) {
             defer { g.close() }
             var inner = [UInt8](repeating: 0, count: 512)

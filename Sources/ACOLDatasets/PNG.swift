@@ -128,14 +128,17 @@ public enum PNGDecoder {
 
     /// 16-bit samples from libpng's linear reading to 8 bits, v / 257 rounded. That reading
     /// premultiplies the colour by alpha (the last channel when `alpha`); it is divided out first,
-    /// so the colour is as stored (0 where alpha is 0).
+    /// so the colour is as stored, within 1. Where the alpha is 0 in 8 bits (below 129 of 65,535)
+    /// the premultiplied colour has kept too few bits to divide out (a stored 205 came back as
+    /// 255 or 170): the colour is 0 there.
     static func reduce16(_ wide: [UInt16], into px: inout [UInt8], channels nc: Int, alpha: Bool) {
         func to8(_ v: UInt32) -> UInt8 { UInt8(min(255, (v * 2 + 257) / 514)) }
         for p in stride(from: 0, to: wide.count, by: nc) {
             let a = alpha ? UInt32(wide[p + nc - 1]) : 65535
+            let transparent = to8(a) == 0
             for c in 0..<nc {
                 var v = UInt32(wide[p + c])
-                if alpha && c < nc - 1 { v = a == 0 ? 0 : min(65535, (v * 65535 + a / 2) / a) }
+                if alpha && c < nc - 1 { v = transparent ? 0 : min(65535, (v * 65535 + a / 2) / a) }
                 px[p + c] = to8(v)
             }
         }

@@ -109,6 +109,8 @@ enum PNGFolder {
         // Headers of every file (signature, IHDR): sizes must agree unless a resize mode is given.
         var first: (path: String, shape: Shape)?
         var splits: [(name: String, sources: [ImageSource])] = []
+        // Files whose colour or alpha the first image's channel count drops (without --channels).
+        var colourDropped: [String] = [], alphaDropped: [String] = []
         for scan in scans {
             var items: [(path: String, label: Int32)] = []
             for key in scan.files.keys.sorted() {
@@ -122,6 +124,10 @@ enum PNGFolder {
                         if (h.height != fs.shape.height || h.width != fs.shape.width) && options.resize == .none {
                             throw DatasetError.imageSizeMismatch(path: f, expected: "\(fs.shape.width)x\(fs.shape.height) (width x height, as \(fs.path))",
                                                                  found: "\(h.width)x\(h.height)")
+                        }
+                        if options.channels == nil {
+                            if fs.shape.channels <= 2 && [2, 3, 6].contains(h.colorType) { colourDropped.append(f) }
+                            if fs.shape.channels % 2 == 1 && [4, 6].contains(h.colorType) { alphaDropped.append(f) }
                         }
                     } else {
                         do {
@@ -138,6 +144,15 @@ enum PNGFolder {
             if !items.isEmpty { splits.append((scan.split, [PNGListSource(items: items, name: Detect.join(root, scan.split))])) }
         }
         guard let first else { throw DatasetError.emptyFolder(path: root, expected: "at least one readable PNG image") }
+        // The channels come from the first image: say so when that loses what others have.
+        if let e = colourDropped.first {
+            warnings.append("\(colourDropped.count) images are in colour (e.g. \(e)) but the first, \(first.path), is grey: "
+                            + "all are converted to grey (--channels 3 keeps the colour)")
+        }
+        if let e = alphaDropped.first {
+            warnings.append("\(alphaDropped.count) images have an alpha channel (e.g. \(e)) but the first, \(first.path), has none: "
+                            + "it is dropped (--channels \(first.shape.channels + 1) keeps it)")
+        }
         outWarnings.items += warnings
         return Plan(format: .png, shape: first.shape, fineNames: fineNames, parents: parents, splits: Detect.ordered(splits),
                     source: "png: \(root) (\(twoLevel ? "parent/class" : "class") folders)")

@@ -320,6 +320,10 @@ public final class DatasetReader {
         let names: [String]
         if try root.hasAttribute("splits") {
             names = try root.stringArrayAttribute("splits")
+            var seen = Set<String>()
+            for name in names where !seen.insert(name).inserted {
+                throw bad("/", "attribute 'splits' lists '\(name)' twice")
+            }
         } else {
             names = try root.linkNames().filter { try root.objectType($0) == .group && root.exists($0 + "/images") }
         }

@@ -621,6 +621,8 @@ extension H5ID {
             defer { mt.close() }
             try check(H5Tset_size(mt.raw, size + 1), path, "H5Tset_size")
             try check(H5Tset_strpad(mt.raw, H5T_STR_NULLTERM), path, "H5Tset_strpad")
+            // The file's character set, as above (h5py's string_dtype('utf-8', n) is UTF-8).
+            try check(H5Tset_cset(mt.raw, H5Tget_cset(ft.raw)), path, "H5Tset_cset")
             var buf = [CChar](repeating: 0, count: try ReadLimits.stringBytes(count: n, size: size, of: self))
             try buf.withUnsafeMutableBytes { try read(mt.raw, $0.baseAddress!) }
             for i in 0..<n { out.append(decodeCString(Array(buf[(i * (size + 1))..<((i + 1) * (size + 1))]))) }
@@ -630,8 +632,9 @@ extension H5ID {
 
     func stringAttribute(_ attr: String) throws -> String {
         try closing(openAttribute(attr)) { a in
+            // A scalar, or a list of one (numpy's np.array(["x"]) as h5py writes it).
             let r = try a.readStrings()
-            guard r.scalar, let s = r.values.first else {
+            guard r.values.count == 1, let s = r.values.first else {
                 throw HDF5Error.invalidContent(path: path, object: a.name, problem: "expected one string, found \(r.values.count)")
             }
             return s

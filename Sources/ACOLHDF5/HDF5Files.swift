@@ -30,8 +30,8 @@ enum HDF5Files {
                 throw HDF5Error.wrongFormat(path: path, expected: format, found: nil)
             }
             let found: String
-            do { found = try root.stringAttribute("format") } catch {
-                throw HDF5Error.wrongFormat(path: path, expected: format, found: "a non-string 'format' attribute")
+            do { found = try root.stringAttribute("format") } catch HDF5Error.invalidContent(_, _, let problem) {
+                throw HDF5Error.invalidContent(path: path, object: "/", problem: "attribute 'format' should be the string '\(format)': \(problem)")
             }
             guard found == format else { throw HDF5Error.wrongFormat(path: path, expected: format, found: found) }
             guard try root.hasAttribute("format_version") else {

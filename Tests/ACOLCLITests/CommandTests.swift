@@ -201,13 +201,16 @@ struct BinaryTests {
         #expect(rs.status == 0)
         #expect(rs.stdout.split(separator: "\n").count == 2)
 
-        // Only bad files: exit 1.
+        // Only bad files: exit 1, with an error line that names the first failure.
         let allBad = try CLI.run(["run", f.model, "pngs/bad.png"], in: dir.url)
         #expect(allBad.status == 1)
-        // ... and an existing output is left as it was.
+        #expect(allBad.stderr.contains("error: none of the 1 images could be run (the first: pngs/bad.png: "), "\(allBad.stderr)")
+        // ... and an existing output is left as it was; under --quiet (no per-file lines) the
+        // error line still names the file.
         try "earlier results\n".write(to: dir.url.appendingPathComponent("kept.csv"), atomically: true, encoding: .utf8)
-        let keep = try CLI.run(["run", f.model, "pngs/bad.png", "-o", "kept.csv"], in: dir.url)
+        let keep = try CLI.run(["run", f.model, "pngs/bad.png", "-o", "kept.csv", "--quiet"], in: dir.url)
         #expect(keep.status == 1 && keep.stderr.contains("kept.csv was not written"), "\(keep.stderr)")
+        #expect(keep.stderr.contains("(the first: pngs/bad.png: ") && keep.stderr.split(separator: "\n").count == 1, "\(keep.stderr)")
         #expect(try String(contentsOf: dir.url.appendingPathComponent("kept.csv"), encoding: .utf8) == "earlier results\n")
         #expect(!dir.files.contains { $0.contains(".tmp") }, "\(dir.files)")
     }

@@ -129,6 +129,19 @@ func expectCIFARPixels(_ set: ImageSet, records: [Int]) {
             }
         }
     }
+
+    /// A batch of CIFAR's python version (a pickle) under a binary batch's name: named as a
+    /// pickle with the version to use (it was reported as truncated binary records).
+    @Test func aPickledBatchIsNamed() throws {
+        try withTempDir { dir in
+            // Protocol 2's opening (0x80 0x02, then an empty dict), padded to a size that is no
+            // whole number of records.
+            try write([0x80, 0x02, 0x7d, 0x71, 0x00] + [UInt8](repeating: 0x2e, count: 18_669), dir + "/data_batch_1")
+            let e = conversionError([dir + "/data_batch_1"])
+            #expect(e?.errorDescription == "\(dir)/data_batch_1: unknown layout: expected CIFAR binary records, found a Python pickle (CIFAR's python version): "
+                    + "use the binary version (cifar-10-binary.tar.gz, cifar-100-binary.tar.gz), whose batches acol reads")
+        }
+    }
 }
 
 private extension String {

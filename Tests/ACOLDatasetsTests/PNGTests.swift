@@ -52,9 +52,16 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
         #expect(summary.labels.parentNames.isEmpty && train.coarseLabels == nil)
         // image 3 is b_rgb/1.png: luma of the formula
         #expect(train.pixels[3 * 48 + 4 * 8 + 6] == luma(pngPixel(1, 4, 6, 0), pngPixel(1, 4, 6, 1), pngPixel(1, 4, 6, 2)))
-        let (rgba, _) = try convert([fixture("png/flat")], ConvertOptions(channels: 4, parents: try ParentSpec.parse("0+4+5:grey,1-3:colour")))
+        // What the first image's channel count drops is said, once for the colour, once for alpha.
+        let colour = summary.warnings.filter { $0.contains("images are in colour") }
+        #expect(colour.count == 1 && colour[0].contains("(e.g. \(fixture("png/flat"))/b_rgb/0.png)")
+                && colour[0].contains("but the first, \(fixture("png/flat"))/a_grey8/0.png, is grey") && colour[0].contains("--channels 3"), "\(colour)")
+        let alpha = summary.warnings.filter { $0.contains("have an alpha channel") }
+        #expect(alpha.count == 1 && alpha[0].contains("--channels 2"), "\(alpha)")
+        let (rgba, rgbaSummary) = try convert([fixture("png/flat")], ConvertOptions(channels: 4, parents: try ParentSpec.parse("0+4+5:grey,1-3:colour")))
         let t = try #require(rgba.split("train"))
         #expect(t.channels == 4)
+        #expect(!rgbaSummary.warnings.contains { $0.contains("images are in colour") || $0.contains("alpha channel") })
         #expect(t.coarseLabels == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0])
         #expect(t.pixels[5 * 192 + (1 * 8 + 2) * 4 + 3] == pngPixel(1, 1, 2, 3))   // c_rgba/1.png alpha
         #expect(t.pixels[11 * 192 + (1 * 8 + 2) * 4 + 3] == pngPixel(1, 1, 2, 3))  // f_greyalpha/1.png alpha

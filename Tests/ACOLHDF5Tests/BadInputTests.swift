@@ -110,6 +110,29 @@ extension HDF5Tests {
             #expect(Date().timeIntervalSince(started) < 20, "refused at once, not after the probe's timeout")
         }
 
+        /// Strings as h5py writes them with string_dtype('utf-8', n) (fixed length, UTF-8): read,
+        /// with `format` as a list of one such string (libhdf5 has no conversion from UTF-8 to
+        /// the ASCII memory type: these were refused with a libhdf5 error stack).
+        @Test func fixedLengthUTF8StringsAreRead() throws {
+            let path = Fixture.path("dataset-h5py-utf8-fixed.h5")
+            let r = try DatasetReader(path: path)
+            #expect(r.description.labels.fineNames == ["zero", "één"])
+            #expect(r.splits.map(\.name) == ["train"])
+            #expect(try r.read(split: "train").count == 8)
+        }
+
+        /// A split listed twice in `splits` is refused (it was shown twice and the other splits
+        /// were never read).
+        @Test func aSplitListedTwiceIsRefused() throws {
+            let path = Fixture.path("dataset-h5py-splits-twice.h5")
+            let e = expectHDF5Error { _ = try DatasetReader(path: path) }
+            guard case .invalidContent(let p, let object, let problem)? = e else {
+                Issue.record("expected invalidContent, got \(String(describing: e))"); return
+            }
+            #expect(p == path && object == "/")
+            #expect(problem == "attribute 'splits' lists 'train' twice")
+        }
+
         @Test func foreignAndWrongKindFiles() throws {
             let dir = TempDir()
             // The data-set fixture given as a model, and the model fixture as a data set.
