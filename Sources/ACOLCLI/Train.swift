@@ -476,6 +476,13 @@ struct Train: ParsableCommand {
             Console.out("clusters (majority fine label on the \(mapped) split):")
             Console.out(clusterTable(model.clusters, parentNames: model.outputParentNames))
         }
+        if model.featureClusters == nil {
+            for c in ClusterInfo.collapsedParents(model.clusters) {
+                let name = c.parent < model.outputParentNames.count ? " (\(model.outputParentNames[c.parent]))" : ""
+                Console.warn("training collapsed: all \(c.images) \(mapped)-split images of parent \(c.parent)\(name) went to one of its \(c.nodes) clusters (\(c.node)); "
+                             + "on small images try --optimizer adam or --arch mlp (docs/training.md, \"Collapse on small images\")")
+            }
+        }
         Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)))
     }
 }

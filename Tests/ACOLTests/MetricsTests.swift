@@ -69,4 +69,18 @@ import Testing
         #expect(m.map(\.duplicate) == [0, 0, 1, 1])
         #expect(m[2].share == 0.4)
     }
+
+    /// A parent whose examples all went to one of its clusters is reported (the CLI warns);
+    /// parents with one cluster, with clusters in use, or with too few examples are not.
+    @Test func collapsedParents() {
+        let head = ACOLHeadSpec(parents: 3, k: 2)
+        // Nodes 0, 3 are parent 0; 1, 4 parent 1; 2, 5 parent 2 (node = duplicate * parents + parent).
+        let t = [[5, 0], [0, 0], [1, 0], [4, 1], [7, 0], [0, 0]]
+        let m = ClusterMetrics.mapping(t, head: head, fineNames: ["a", "b"])
+        let c = ClusterInfo.collapsedParents(m)
+        #expect(c.count == 1)
+        #expect(c.first.map { [$0.parent, $0.node, $0.images, $0.nodes] } == [1, 4, 7, 2])
+        let one = ClusterMetrics.mapping([[9, 0], [3, 0]], head: ACOLHeadSpec(parents: 2, k: 1), fineNames: [])
+        #expect(ClusterInfo.collapsedParents(one).isEmpty, "one cluster per parent")
+    }
 }

@@ -22,3 +22,21 @@ public struct ClusterInfo: Codable, Equatable, Sendable {
         self.share = share
     }
 }
+
+extension ClusterInfo {
+    /// Parents with two or more clusters whose examples (at least as many as it has clusters) all
+    /// went to one of them: a training that collapsed there (the body's features carry nothing
+    /// the head can tell apart). `images`: the parent's examples, `nodes`: its clusters.
+    public static func collapsedParents(_ clusters: [ClusterInfo]) -> [(parent: Int, node: Int, images: Int, nodes: Int)] {
+        var out: [(parent: Int, node: Int, images: Int, nodes: Int)] = []
+        for parent in Set(clusters.map(\.parent)).sorted() {
+            let mine = clusters.filter { $0.parent == parent }
+            let total = mine.reduce(0) { $0 + $1.count }
+            let used = mine.filter { $0.count > 0 }
+            if mine.count >= 2, total >= mine.count, used.count == 1 {
+                out.append((parent, used[0].node, total, mine.count))
+            }
+        }
+        return out
+    }
+}
