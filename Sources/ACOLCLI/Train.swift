@@ -120,7 +120,7 @@ struct Train: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z (default: on; off with --recipe paper, except with --labelled).")
     var batchNorm: Bool?
 
-    @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam (default: sgd; adam unsupervised).")
+    @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam (default: sgd; adam with one parent, e.g. --parents none, and unsupervised).")
     var optimizer: OptimizerArg?
 
     @Option(help: "Learning rate (default: 0.01 for sgd, 0.001 for adam).")
@@ -310,8 +310,14 @@ struct Train: ParsableCommand {
     var resolvedPretrainSteps: Int { pretrainSteps ?? defaults.pretrainSteps }
 
     /// The optimiser as the options say (the chosen defaults' when none is given).
-    var optimizerConfig: OptimizerConfig {
-        var opt: OptimizerConfig = optimizer.map { $0 == .sgd ? .sgdReference : .adamDefault } ?? defaults.optimizer
+    var optimizerConfig: OptimizerConfig { optimizerConfig(parents: 2) }
+
+    /// As `optimizerConfig`, for a training with `parents` parents: the default recipe with one
+    /// parent takes Adam (`Recipe.oneParentOptimizer`; there is no coarse-label cross-entropy
+    /// then, and with SGD GAR alone let small images collapse into one cluster).
+    func optimizerConfig(parents: Int) -> OptimizerConfig {
+        var opt: OptimizerConfig = optimizer.map { $0 == .sgd ? .sgdReference : .adamDefault }
+            ?? (parents == 1 && defaults.name == Recipe.standard.name ? Recipe.oneParentOptimizer : defaults.optimizer)
         if let lr { opt.learningRate = lr }
         return opt
     }
@@ -396,7 +402,7 @@ struct Train: ParsableCommand {
                               preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
                               parentNames: parentNames, fineNames: prepared.fineNames,
                               parentOfFine: ownParents ? [] : prepared.parentOfFine)
-        let opt = optimizerConfig
+        let opt = optimizerConfig(parents: np)
         let consistencyConfig = self.consistencyConfig
         let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
         let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)

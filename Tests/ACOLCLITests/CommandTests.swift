@@ -286,6 +286,13 @@ struct ParseTests {
         #expect(Recipe.epochs(forTrainingImages: 10) == Recipe.maximumDefaultEpochs)
         #expect(t.batchSize == nil && t.defaults.batchSize == TrainConfig().batchSize)
         #expect(t.k == nil)
+        // One parent: Adam, unless an optimiser is given; the other modes keep theirs.
+        #expect(t.optimizerConfig(parents: 1) == Recipe.oneParentOptimizer && Recipe.oneParentOptimizer.kind == .adam)
+        #expect(t.optimizerConfig(parents: 3) == Recipe.optimizer)
+        #expect(try Train.parse(["d.h5", "-o", "m.h5", "--optimizer", "sgd"]).optimizerConfig(parents: 1) == .sgdReference)
+        #expect(try Train.parse(["d.h5", "-o", "m.h5", "--lr", "0.002"]).optimizerConfig(parents: 1).learningRate == 0.002)
+        #expect(try Train.parse(["d.h5", "-o", "m.h5", "--recipe", "paper"]).optimizerConfig(parents: 1) == .sgdReference)
+        #expect(try Train.parse(["d.h5", "-o", "m.h5", "--labelled", "10"]).optimizerConfig(parents: 1) == Recipe.semiSupervised.optimizer)
     }
 
     /// --recipe paper, --unsupervised and --labelled start from their own defaults; an option
