@@ -85,7 +85,7 @@ struct Baseline: ParsableCommand {
             let ev = try KMeansBaseline.evaluate(fit: fit, score: score, head: head, fineNames: d.fineNames,
                                                  options: KMeans.Options(restarts: restarts, seed: seed))
             printEvaluation(EvalReport(split: scoreName, ev: ev), ev,
-                            title: "k-means inside each parent (\(np) parents x \(kk), raw pixels) fitted on \(fitSplit) of \(data)",
+                            title: "k-means inside each parent (\(np) \(np == 1 ? "parent" : "parents") x \(kk), raw pixels) fitted on \(fitSplit) of \(data)",
                             parentNames: d.parentNames, json: json)
         }
     }

@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
     @Option(help: "Also write each epoch as a JSON line to this file.")
     var log: String?
 
-    @Flag(help: "Print only the final summary.")
+    @Flag(help: "Print only the final line: the model saved, with the last epoch's test figures (warnings still show).")
     var quiet = false
 
     func validate() throws {
@@ -489,7 +489,12 @@ struct Train: ParsableCommand {
                              + "on small images try --optimizer adam or --arch mlp (docs/training.md, \"Collapse on small images\")")
             }
         }
-        Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)))
+        // Under --quiet this line is the summary: the last epoch's held-out figures with it.
+        let last = model.history.last
+        let figures = quiet ? [("test parent-acc", last?.testParentAccuracy), ("purity", last?.testPurity), ("nmi", last?.testNMI),
+                               ("accuracy (node = class)", last?.testAccuracy)]
+            .compactMap { name, v in v.map { "\(name) \(fmt($0))" } }.joined(separator: "  ") : ""
+        Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)) + (figures.isEmpty ? "" : ": " + figures))
     }
 }
 

@@ -291,6 +291,10 @@ struct PerParentKTests {
                              "--epochs", "1", "--limit", "500", "--quiet"], in: dir.url)
         #expect(t.status == 0, "\(t.stderr)")
         let m = try ModelFile.load(dir.path("m.h5"))
+        // --quiet prints one line: the model saved and the last epoch's test figures.
+        let purity = try #require(m.history.last?.testPurity)
+        #expect(t.stdout.split(separator: "\n").count == 1 && t.stdout.hasPrefix("saved m.h5 (")
+                && t.stdout.contains(String(format: "  purity %.4f  nmi ", purity)), "\(t.stdout)")
         #expect(m.head.duplicates == [2, 4])
         #expect(m.head.nodes == 6)
         let i = try CLI.run(["inspect", "m.h5"], in: dir.url)
