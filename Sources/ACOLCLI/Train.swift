@@ -485,8 +485,8 @@ struct Train: ParsableCommand {
         if model.featureClusters == nil {
             for c in ClusterInfo.collapsedParents(model.clusters) {
                 let name = c.parent < model.outputParentNames.count ? " (\(model.outputParentNames[c.parent]))" : ""
-                Console.warn("training collapsed: all \(c.images) \(mapped)-split images of parent \(c.parent)\(name) went to one of its \(c.nodes) clusters (\(c.node)); "
-                             + "on small images try --optimizer adam or --arch mlp (docs/training.md, \"Collapse on small images\")")
+                Console.warn("all \(c.images) \(mapped)-split images of parent \(c.parent)\(name) went to one of its \(c.nodes) clusters (\(c.node)): "
+                             + "unless the parent holds one class, the training collapsed; on small images try --optimizer adam or --arch mlp (docs/training.md, \"Collapse on small images\")")
             }
         }
         // Under --quiet this line is the summary: the last epoch's held-out figures with it.
