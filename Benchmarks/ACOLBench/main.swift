@@ -171,8 +171,7 @@ case "predict":
         let m = try ModelFile.load(model)
         let (set, _) = try DatasetLoader.split(split, of: data, for: m)
         let clusters = m.predict(set).map { Int32($0.cluster) }
-        let out = try OutputFile(arg("out", "clusters.i32"), inputs: [model, data])
-        do { try clusters.withUnsafeBytes { try out.write($0) }; try out.commit() } catch { out.abort(); throw error }
+        try writeOutput(arg("out", "clusters.i32"), inputs: [model, data]) { out in try clusters.withUnsafeBytes { try out.write($0) } }
         print("\(split): \(clusters.count) clusters")
     }
 case "kmeans":
@@ -212,6 +211,12 @@ func exitOnError(_ body: () throws -> Void) {
 
 /// `acol-bench features`: F of both splits as PREFIX-SPLIT.f32 / .labels / .shape, each written
 /// through OutputFile (a temporary renamed at the end; an input is never overwritten).
+/// Writes `path` through `OutputFile` (refused when it is one of `inputs`; removed on error).
+func writeOutput(_ path: String, inputs: [String], _ write: (OutputFile) throws -> Void) throws {
+    let out = try OutputFile(path, inputs: inputs)
+    do { try write(out); try out.commit() } catch { out.abort(); throw error }
+}
+
 func writeFeatures(model: String, data: String, prefix: String) throws {
     let m = try ModelFile.load(model)
     for name in ["train", "test"] {
@@ -219,8 +224,7 @@ func writeFeatures(model: String, data: String, prefix: String) throws {
         let f = m.features(set)
         let labels = (set.fineLabels ?? []).map { Int32($0) }
         func save(_ ext: String, _ write: (OutputFile) throws -> Void) throws {
-            let out = try OutputFile("\(prefix)-\(name).\(ext)", inputs: [model, data])
-            do { try write(out); try out.commit() } catch { out.abort(); throw error }
+            try writeOutput("\(prefix)-\(name).\(ext)", inputs: [model, data], write)
         }
         try save("f32") { out in try f.data.withUnsafeBytes { try out.write($0) } }
         try save("labels") { out in try labels.withUnsafeBytes { try out.write($0) } }

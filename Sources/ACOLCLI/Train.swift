@@ -490,11 +490,8 @@ struct Train: ParsableCommand {
             }
         }
         // Under --quiet this line is the summary: the last epoch's held-out figures with it.
-        let last = model.history.last
-        let figures = quiet ? [("test parent-acc", last?.testParentAccuracy), ("purity", last?.testPurity), ("nmi", last?.testNMI),
-                               ("accuracy (node = class)", last?.testAccuracy)]
-            .compactMap { name, v in v.map { "\(name) \(fmt($0))" } }.joined(separator: "  ") : ""
-        Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)) + (figures.isEmpty ? "" : ": " + figures))
+        let figures = quiet ? model.history.last.flatMap(testFigures) : nil
+        Console.out(String(format: "saved %@ (%.0f s)", output, Date().timeIntervalSince(started)) + (figures.map { ": " + $0 } ?? ""))
     }
 }
 
@@ -502,12 +499,17 @@ func epochLine(_ r: EpochRecord, of total: Int) -> String {
     var s = "epoch \(r.epoch)/\(total)  loss \(fmt(r.loss))" + (r.head.map { " (head \($0))" } ?? "") + "  parent-acc \(fmt(r.parentAccuracy))  affinity \(fmt(r.affinity))  balance \(fmt(r.balance))"
     if let p = r.purity { s += "  purity \(fmt(p))" }
     if let n = r.nmi { s += "  nmi \(fmt(n))" }
-    if r.testParentAccuracy != nil || r.testPurity != nil {
-        s += "  | test parent-acc \(fmt(r.testParentAccuracy))"
-        if let p = r.testPurity { s += "  purity \(fmt(p))  nmi \(fmt(r.testNMI))" }
-        if let a = r.testAccuracy { s += "  accuracy (node = class) \(fmt(a))" }
-    }
+    if let t = testFigures(r) { s += "  | " + t }
     s += String(format: "  %.1fs", r.seconds)
+    return s
+}
+
+/// An epoch's held-out figures ("test parent-acc A  purity P  nmi N ..."), nil when none were scored.
+func testFigures(_ r: EpochRecord) -> String? {
+    guard r.testParentAccuracy != nil || r.testPurity != nil else { return nil }
+    var s = "test parent-acc \(fmt(r.testParentAccuracy))"
+    if let p = r.testPurity { s += "  purity \(fmt(p))  nmi \(fmt(r.testNMI))" }
+    if let a = r.testAccuracy { s += "  accuracy (node = class) \(fmt(a))" }
     return s
 }
 

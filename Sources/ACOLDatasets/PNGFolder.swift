@@ -126,8 +126,9 @@ enum PNGFolder {
                                                                  found: "\(h.width)x\(h.height)")
                         }
                         if options.channels == nil {
-                            if fs.shape.channels <= 2 && [2, 3, 6].contains(h.colorType) { colourDropped.append(f) }
-                            if fs.shape.channels % 2 == 1 && [4, 6].contains(h.colorType) { alphaDropped.append(f) }
+                            // PNGHeader.channels: 1 grey, 2 grey + alpha, 3 colour, 4 colour + alpha.
+                            if fs.shape.channels <= 2 && h.channels >= 3 { colourDropped.append(f) }
+                            if fs.shape.channels % 2 == 1 && h.channels % 2 == 0 { alphaDropped.append(f) }
                         }
                     } else {
                         do {
