@@ -65,6 +65,9 @@ func printEvaluation(_ r: EvalReport, _ ev: Evaluation, title: String, parentNam
     if let a = r.accuracy { Console.out("accuracy (node = class) \(fmt(a))") }
     Console.out("nmi                 \(fmt(r.nmi))")
     Console.out("clusters used       \(r.clusters_used) of \(r.clusters.count)")
+    if r.purity == nil {
+        Console.out("(the \(r.split) split has no fine labels: purity, Hungarian accuracy and NMI need them)")
+    }
     Console.out("")
     Console.out(clusterTable(ev.clusters, parentNames: parentNames))
 }

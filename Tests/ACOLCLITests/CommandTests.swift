@@ -455,3 +455,34 @@ struct ParseTests {
         #expect(r.stderr.hasPrefix("acol: error: a") && r.stderr.contains("b.h5: no such file"))
     }
 }
+
+@Suite("coarse-only data")
+struct CoarseOnlyDataTests {
+    /// A data set with coarse labels and no fine ones: the scores that need fine labels print
+    /// as '-' with a line that says why, in `baseline` and in `eval`.
+    @Test func scoresWithoutFineLabelsSayWhy() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        var set = try DatasetReader(path: f.data).read(split: "test", range: 0..<200)
+        set.fineLabels = nil
+        let path = dir.path("coarse.h5")
+        let w = try DatasetWriter(path: path)
+        try w.begin(DatasetDescription(height: set.height, width: set.width, channels: set.channels,
+                                       labels: LabelInfo(fineNames: [], parentNames: ["0-4", "5-9"], parentOfFine: []),
+                                       source: "test"))
+        try w.beginSplit("test", expectedCount: nil)
+        try w.append(set)
+        try w.endSplit()
+        try w.finish()
+        for args in [["baseline", "kmeans", path, "-k", "2", "--fit-split", "test", "--restarts", "1"], ["eval", f.model, path]] {
+            let r = try CLI.run(args, in: dir.url)
+            #expect(r.status == 0, "\(args[0]): \(r.stderr)")
+            #expect(r.stdout.contains("purity              -"), "\(args[0]): \(r.stdout)")
+            #expect(r.stdout.contains("(the test split has no fine labels: purity, Hungarian accuracy and NMI need them)"), "\(args[0]): \(r.stdout)")
+        }
+        // With fine labels the line is not there.
+        let r = try CLI.run(["eval", f.model, f.data], in: dir.url)
+        #expect(r.status == 0 && !r.stdout.contains("has no fine labels"), "\(r.stdout)")
+    }
+}
