@@ -84,7 +84,8 @@ struct Inspect: ParsableCommand {
         }
         if let bn = net.headNorm {
             rows.append(LayerRow(name: "head/batch_norm", type: "batch_norm", output_shape: bn.outputShape,
-                                 parameters: sizes["head/batch_norm"] ?? 0, details: "before Z"))
+                                 parameters: sizes["head/batch_norm"] ?? 0,
+                                 details: "before Z, epsilon \(String(format: "%g", s.spec.head.normEpsilon))"))
         }
         rows.append(LayerRow(name: "head/dense", type: "acol", output_shape: [s.spec.head.nodes],
                              parameters: sizes["head/dense"] ?? 0,

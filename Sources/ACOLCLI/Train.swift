@@ -185,6 +185,9 @@ struct Train: ParsableCommand {
     @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
     var bnMomentum: Float?
 
+    @Option(help: "Epsilon of the BatchNorm before Z (default: 1e-5 on a small data set, one whose default training runs more than 3 epochs; else 1e-3, Keras's; 1e-3 with --recipe paper, --unsupervised and --labelled). Stored in the model file.")
+    var bnEpsilon: Float?
+
     @Option(help: "Train on the first N training images only.")
     var limit: Int?
 
@@ -225,6 +228,9 @@ struct Train: ParsableCommand {
         }
         if let m = bnMomentum, !(m.isFinite && m >= 0 && m < 1) {
             throw ValidationError("--bn-momentum must be a finite number in [0, 1), found \(m)")
+        }
+        if let e = bnEpsilon, !(e.isFinite && e > 0) {
+            throw ValidationError("--bn-epsilon must be a finite number above 0, found \(e)")
         }
         if !Presets.names.contains(arch) {
             throw ValidationError("unknown --arch '\(arch)' (known: \(Presets.names.joined(separator: ", ")))")
@@ -391,9 +397,12 @@ struct Train: ParsableCommand {
         let clustersText = Set(counts).count == 1 ? "\(np) \(unsupervised ? "pseudo-parents" : (np == 1 ? "parent" : "parents")) x \(kk) clusters" : "\(np) parents x (\(counts.map(String.init).joined(separator: ", "))) clusters"
         if nodes < 2 { throw CLIError.option("the parents' clusters must give at least 2 output nodes (have \(clustersText))") }
         if nodes > ACOLLimits.maxNodes { throw CLIError.option("the parents' clusters must give at most \(ACOLLimits.maxNodes) output nodes (have \(nodes))") }
+        let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
+        let headEpsilon = bnEpsilon ?? defaults.headNormEpsilon(forTrainingImages: trainSet.count, batchSize: perStep)
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm ?? defaults.batchNormBeforeZ, filters: filters, hidden: hidden,
-                                    blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil)
+                                    blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil,
+                                    headNormEpsilon: headEpsilon)
         spec.initializer = initializer.initializer
         let network = try Network(spec: spec, seed: seed)
         if let bnMomentum { network.headNorm?.momentum = bnMomentum }
@@ -404,7 +413,6 @@ struct Train: ParsableCommand {
                               parentOfFine: ownParents ? [] : prepared.parentOfFine)
         let opt = optimizerConfig(parents: np)
         let consistencyConfig = self.consistencyConfig
-        let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
         let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)
         var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)
         config.heads = heads ?? 1
@@ -426,6 +434,8 @@ struct Train: ParsableCommand {
         if !quiet {
             let mode = defaults.name == Recipe.standard.name ? "" : "\(defaults.name), "
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
+            let smallEps = network.headNorm != nil && bnEpsilon == nil && headEpsilon != defaults.headNormEpsilon
+                ? String(format: "; BatchNorm epsilon %g (a small data set)", headEpsilon) : ""
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
                          + (consistencyConfig.map { c in
                             let a = c.augmentation
@@ -433,7 +443,7 @@ struct Train: ParsableCommand {
                                 : String(format: ", contrast %g, gamma %g", a.contrast, a.gamma)
                             return String(format: "; consistency %g (%@%@), marginal %g", c.weight, c.views.rawValue, photo, c.marginalWeight)
                         } ?? "")
-                         + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+                         + smallEps + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), " + (semi.pretrainSteps > 0 ? "\(semi.pretrainSteps) pretraining steps, then " : "") + "\(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }

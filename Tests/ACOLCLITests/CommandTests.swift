@@ -486,3 +486,36 @@ struct CoarseOnlyDataTests {
         #expect(r.status == 0 && !r.stdout.contains("has no fine labels"), "\(r.stdout)")
     }
 }
+
+@Suite("BatchNorm epsilon")
+struct HeadNormEpsilonTests {
+    /// The default recipe's head BatchNorm epsilon (1e-5) is in the model file and shown by
+    /// inspect; `--bn-epsilon` sets it and refuses what is not a positive number.
+    @Test func defaultAndOptionReachTheModelFile() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let shared = try ModelFile.load(f.model)
+        // 1,000 training images: a small data set (its default training runs more than 3 epochs).
+        #expect(shared.head.batchNormEpsilon == 1e-5)
+        let i = try CLI.run(["inspect", f.model], in: dir.url)
+        #expect(i.status == 0 && i.stdout.contains("before Z, epsilon 1e-05"), "\(i.stdout)")
+        // The rule: small sets 1e-5, sets whose default is 3 epochs 1e-3, the other ways of training 1e-3.
+        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 3_000) == 1e-5)
+        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 42_000) == 1e-5)
+        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 43_000) == 1e-3)
+        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 60_000) == 1e-3)
+        for other in [Recipe.paper, Recipe.unsupervised, Recipe.semiSupervised, Recipe.semiSupervisedPaper] {
+            #expect(other.headNormEpsilon(forTrainingImages: 3_000) == 1e-3, "\(other.name)")
+        }
+        let t = try CLI.run(["train", f.data, "-o", "e.h5", "--arch", "mlp", "--hidden", "16", "--epochs", "1",
+                             "--limit", "300", "--bn-epsilon", "2e-4", "--quiet", "--threads", "1"], in: dir.url)
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(try ModelFile.load(dir.path("e.h5")).network.headNorm?.spec.epsilon == 2e-4)
+        for bad in ["0", "-1", "nan", "inf"] {
+            let r = try CLI.run(["train", f.data, "-o", "x.h5", "--bn-epsilon=\(bad)"], in: dir.url)
+            #expect(r.status != 0 && r.stderr.contains("--bn-epsilon must be a finite number above 0"), "\(bad): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path("x.h5")))
+    }
+}

@@ -212,6 +212,16 @@ extension HDF5Tests {
             }
             #expect(expectHDF5Error { _ = try ModelFile.load(builds) }?.errorDescription?.contains("does not build") == true)
 
+            for eps in ["0", "-1e-5"] {
+                let bad = try variant("eps\(eps).h5") { f in
+                    let json = try f.stringAttribute("architecture")
+                    try #require(json.contains("\"batchNormBeforeZ\":true"))
+                    try f.setAttribute("architecture", string: json.replacingOccurrences(of: "\"batchNormBeforeZ\":true", with: "\"batchNormBeforeZ\":true,\"batchNormEpsilon\":\(eps)"))
+                }
+                let e = expectHDF5Error { _ = try ModelFile.load(bad) }?.errorDescription ?? ""
+                #expect(e.contains("batchNormEpsilon must be a finite number above 0, got"), "\(e)")
+            }
+
             let history = try variant("history.h5") { f in
                 try f.deleteLink("history/loss")
                 try f.writeDataset("history/loss", [1.0, 2.0, 3.0])

@@ -45,6 +45,38 @@ extension HDF5Tests {
             #expect(dir.openObjects().isEmpty)
         }
 
+        /// The head's BatchNorm epsilon is stored in the architecture and used after loading;
+        /// a file that does not give one (every file before it was stored) means 1e-3.
+        @Test func headNormEpsilonIsStoredAndUsed() throws {
+            let dir = TempDir()
+            let model = try makeModel()
+            #expect(model.head.batchNormEpsilon == nil && model.head.normEpsilon == 1e-3)
+            var spec = model.network.spec
+            spec.head.batchNormEpsilon = 1e-5
+            let small = try Network(spec: spec, seed: 7)
+            try small.loadState(model.network.stateTensors())
+            // Running variances of 1e-4: 1e-3 and 1e-5 give visibly different Z.
+            try small.loadState(small.stateTensors().map { t in
+                t.name == "head/batch_norm/running_var" ? NamedTensor(name: t.name, shape: t.shape, values: t.values.map { _ in 1e-4 }) : t
+            })
+            let reference = try Network(spec: model.network.spec, seed: 7)
+            try reference.loadState(small.stateTensors())
+            let images = makeImages(count: 10)
+            let m5 = ACOLModel(network: small, gar: .reference, preprocessing: model.preprocessing)
+            let m3 = ACOLModel(network: reference, gar: .reference, preprocessing: model.preprocessing)
+            let z5 = m5.logits(images).data, z3 = m3.logits(images).data
+            #expect(zip(z5, z3).map { abs($0 - $1) }.max()! > 0.1, "the epsilon changes Z")
+            let path = dir.file("eps.h5")
+            try ModelFile.save(m5, to: path)
+            let loaded = try ModelFile.load(path)
+            #expect(loaded.head.batchNormEpsilon == 1e-5)
+            #expect(loaded.network.headNorm?.spec.epsilon == 1e-5)
+            #expect(loaded.logits(images).data.map(\.bitPattern) == z5.map(\.bitPattern))
+            let old = dir.file("old.h5")
+            try ModelFile.save(m3, to: old)
+            #expect(try ModelFile.load(old).logits(images).data.map(\.bitPattern) == z3.map(\.bitPattern))
+        }
+
         @Test func minimalModelWithoutSettingsOrHistory() throws {
             let dir = TempDir()
             let model = try makeModel(withMetadata: false)

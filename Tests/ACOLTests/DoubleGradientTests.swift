@@ -79,6 +79,22 @@ import Testing
         }
     }
 
+    /// The default head's epsilon on a small data set (1e-5) on features of the small variance F has at
+    /// initialisation (about 3e-5 here): the layer normalises them, and its gradients hold.
+    @Test func batchNormSmallEpsilonOnSmallFeatures() {
+        let layer = BatchNorm(inputShape: [3], epsilon: Recipe.smallDataHeadNormEpsilon)
+        layer.gamma.value = [0.7, 1.3, -0.9]
+        layer.beta.value = [0.1, -0.2, 0.3]
+        let x = randomValues(18, seed: 15).map { $0 * 0.01 }
+        var g = SeededGenerator(seed: 1)
+        let y = layer.forward(Tensor(shape: [6, 3], data: x), training: true, rng: &g)
+        let spread = (0..<6).map { Double(y.data[$0 * 3] - 0.1) / 0.7 }
+        #expect(spread.map { $0 * $0 }.reduce(0, +) / 6 > 0.5, "normalised to a variance near 1, not scaled down")
+        checkLayerInDouble(layer, input: Tensor(shape: [6, 3], data: x), "BatchNorm 1-D, epsilon 1e-5") { x, p in
+            DoubleReference.batchNorm(x, channels: 3, p[0], p[1], epsilon: 1e-5)
+        }
+    }
+
     @Test func batchNorm2D() {
         let layer = BatchNorm(inputShape: [2, 3, 2])
         layer.gamma.value = [1.2, 0.6]

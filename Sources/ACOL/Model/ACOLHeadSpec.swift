@@ -16,18 +16,29 @@ public struct ACOLHeadSpec: Codable, Equatable, Sendable {
     public var batchNormBeforeZ: Bool
     /// The duplicates of each parent when they differ (nil: k for every parent).
     public var duplicates: [Int]?
+    /// The epsilon of the BatchNorm before Z (nil: `referenceNormEpsilon`, Keras's 1e-3, which
+    /// every model file written before 2026-12-07 used). `normEpsilon` is the value in force.
+    public var batchNormEpsilon: Float?
 
-    public init(parents: Int, k: Int, batchNormBeforeZ: Bool = true) {
+    /// The BatchNorm epsilon of a head that does not say (Keras's default, the authors' code).
+    public static let referenceNormEpsilon: Float = 1e-3
+
+    public init(parents: Int, k: Int, batchNormBeforeZ: Bool = true, batchNormEpsilon: Float? = nil) {
         self.parents = parents; self.k = k; self.batchNormBeforeZ = batchNormBeforeZ
+        self.batchNormEpsilon = batchNormEpsilon
     }
 
     /// A head with `duplicates[p]` nodes for parent p (all >= 1).
-    public init(duplicates: [Int], batchNormBeforeZ: Bool = true) {
+    public init(duplicates: [Int], batchNormBeforeZ: Bool = true, batchNormEpsilon: Float? = nil) {
         parents = duplicates.count
         k = duplicates.max() ?? 0
         self.batchNormBeforeZ = batchNormBeforeZ
         self.duplicates = Set(duplicates).count > 1 ? duplicates : nil
+        self.batchNormEpsilon = batchNormEpsilon
     }
+
+    /// The epsilon the BatchNorm before Z uses.
+    public var normEpsilon: Float { batchNormEpsilon ?? Self.referenceNormEpsilon }
 
     /// The duplicates of parent p.
     public func duplicates(ofParent p: Int) -> Int { duplicates?[p] ?? k }

@@ -69,6 +69,9 @@ extension ACOLHeadSpec {
         guard n >= 2 else {
             throw ACOLError.invalidSpec("the ACOL head needs at least 2 nodes (parents x k), got \(n)")
         }
+        if let e = batchNormEpsilon, !(e.isFinite && e > 0) {
+            throw ACOLError.invalidSpec("the ACOL head's batchNormEpsilon must be a finite number above 0, got \(e)")
+        }
     }
 }
 

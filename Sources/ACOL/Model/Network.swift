@@ -78,7 +78,7 @@ public final class Network {
         }
         let features = shape.reduce(1, *)
         let fShape = [features]
-        headNorm = spec.head.batchNormBeforeZ ? BatchNorm(inputShape: fShape) : nil
+        headNorm = spec.head.batchNormBeforeZ ? BatchNorm(inputShape: fShape, epsilon: spec.head.normEpsilon) : nil
         headDense = Dense(inputShape: fShape, units: spec.head.nodes, initializer: initializer, rng: &rng)
         layers = built
         self.spec = spec

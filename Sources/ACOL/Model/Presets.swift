@@ -36,11 +36,15 @@ public enum Presets {
 
     /// A full network spec for a preset.
     /// `duplicates`, when given, is the k of each parent (then `parents` and `k` are taken from it).
+    /// `headNormEpsilon` is the epsilon of the BatchNorm before Z; `acol train` passes
+    /// `Recipe.standard.headNormEpsilon(forTrainingImages:)`, 1e-5 on a small data set.
     public static func spec(_ name: String, inputShape: [Int], parents: Int, k: Int,
                             batchNormBeforeZ: Bool = Recipe.batchNormBeforeZ, filters: Int = 32, hidden: Int = 2048,
-                            blockNorm: Bool = false, duplicates: [Int]? = nil) throws -> NetworkSpec {
-        let head = duplicates.map { ACOLHeadSpec(duplicates: $0, batchNormBeforeZ: batchNormBeforeZ) }
-            ?? ACOLHeadSpec(parents: parents, k: k, batchNormBeforeZ: batchNormBeforeZ)
+                            blockNorm: Bool = false, duplicates: [Int]? = nil,
+                            headNormEpsilon: Float = Recipe.headNormEpsilon) throws -> NetworkSpec {
+        let eps: Float? = batchNormBeforeZ ? headNormEpsilon : nil
+        let head = duplicates.map { ACOLHeadSpec(duplicates: $0, batchNormBeforeZ: batchNormBeforeZ, batchNormEpsilon: eps) }
+            ?? ACOLHeadSpec(parents: parents, k: k, batchNormBeforeZ: batchNormBeforeZ, batchNormEpsilon: eps)
         return NetworkSpec(inputShape: inputShape,
                            layers: try layers(name, inputShape: inputShape, filters: filters, hidden: hidden, blockNorm: blockNorm),
                            head: head, preset: name)

@@ -57,9 +57,14 @@ extension KerasImporter {
         let headLayer = ls[headIndex]
         var bodyEnd = headIndex
         var headBN: KerasLayer? = nil
-        if headIndex > 0, ls[headIndex - 1].className == "BatchNormalization",
-           abs((ls[headIndex - 1].number("epsilon") ?? 1e-3) - 1e-3) < 1e-9 {
-            headBN = ls[headIndex - 1]; bodyEnd = headIndex - 1
+        var headBNEpsilon: Float? = nil
+        if headIndex > 0, ls[headIndex - 1].className == "BatchNormalization" {
+            // Any positive epsilon: the head stores it (acol's 1e-3 of old files stays implicit).
+            let e = ls[headIndex - 1].number("epsilon") ?? 1e-3
+            if e.isFinite, e > 0 {
+                headBN = ls[headIndex - 1]; bodyEnd = headIndex - 1
+                headBNEpsilon = abs(e - 1e-3) < 1e-9 ? nil : Float(e)
+            }
         }
 
         // The body.
@@ -222,8 +227,8 @@ extension KerasImporter {
             throw KerasError.invalid(path: path, expected: "at least one node for every parent in '\(pool.name)'", found: "none for parent \(empty) (a null node?)")
         }
         let counts = kerasNodes.map(\.count)
-        let headSpec = Set(counts).count == 1 ? ACOLHeadSpec(parents: np, k: counts[0], batchNormBeforeZ: headBN != nil)
-                                               : ACOLHeadSpec(duplicates: counts, batchNormBeforeZ: headBN != nil)
+        let headSpec = Set(counts).count == 1 ? ACOLHeadSpec(parents: np, k: counts[0], batchNormBeforeZ: headBN != nil, batchNormEpsilon: headBNEpsilon)
+                                               : ACOLHeadSpec(duplicates: counts, batchNormBeforeZ: headBN != nil, batchNormEpsilon: headBNEpsilon)
         let perm = headSpec.nodeTable.map { kerasNodes[$0.parent][$0.duplicate] }
         var pk = [Float](repeating: 0, count: kernel.count)
         for r in 0..<features { for i in 0..<nodes { pk[r * nodes + i] = kernel[r * nodes + perm[i]] } }
