@@ -185,7 +185,7 @@ struct Train: ParsableCommand {
     @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
     var bnMomentum: Float?
 
-    @Option(help: "Epsilon of the BatchNorm before Z (default: 1e-5 on a small data set, one whose default training runs more than 3 epochs; else 1e-3, Keras's; 1e-3 with --recipe paper, --unsupervised and --labelled). Stored in the model file.")
+    @Option(help: "Epsilon of the BatchNorm before Z (default: 1e-5 on a small data set, one whose default training runs more than 3 epochs, trained with SGD; else 1e-3, Keras's; 1e-3 with --recipe paper, --unsupervised and --labelled). Stored in the model file.")
     var bnEpsilon: Float?
 
     @Option(help: "Train on the first N training images only.")
@@ -398,7 +398,8 @@ struct Train: ParsableCommand {
         if nodes < 2 { throw CLIError.option("the parents' clusters must give at least 2 output nodes (have \(clustersText))") }
         if nodes > ACOLLimits.maxNodes { throw CLIError.option("the parents' clusters must give at most \(ACOLLimits.maxNodes) output nodes (have \(nodes))") }
         let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
-        let headEpsilon = bnEpsilon ?? defaults.headNormEpsilon(forTrainingImages: trainSet.count, batchSize: perStep)
+        let opt = optimizerConfig(parents: np)
+        let headEpsilon = bnEpsilon ?? defaults.headNormEpsilon(forTrainingImages: trainSet.count, batchSize: perStep, optimizer: opt.kind)
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm ?? defaults.batchNormBeforeZ, filters: filters, hidden: hidden,
                                     blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil,
@@ -411,7 +412,6 @@ struct Train: ParsableCommand {
                               preprocessing: Preprocessing(height: d.height, width: d.width, channels: d.channels),
                               parentNames: parentNames, fineNames: prepared.fineNames,
                               parentOfFine: ownParents ? [] : prepared.parentOfFine)
-        let opt = optimizerConfig(parents: np)
         let consistencyConfig = self.consistencyConfig
         let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)
         var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)

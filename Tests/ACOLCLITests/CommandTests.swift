@@ -505,6 +505,12 @@ struct HeadNormEpsilonTests {
         #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 42_000) == 1e-5)
         #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 43_000) == 1e-3)
         #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 60_000) == 1e-3)
+        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 3_000, optimizer: .adam) == 1e-3)
+        // One parent trains with Adam by default: 1e-3 there.
+        let one = try CLI.run(["train", f.data, "-o", "one.h5", "--parents", "none", "--arch", "mlp", "--hidden", "16",
+                               "--epochs", "1", "--limit", "300", "--quiet", "--threads", "1"], in: dir.url)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(try ModelFile.load(dir.path("one.h5")).head.batchNormEpsilon == 1e-3)
         for other in [Recipe.paper, Recipe.unsupervised, Recipe.semiSupervised, Recipe.semiSupervisedPaper] {
             #expect(other.headNormEpsilon(forTrainingImages: 3_000) == 1e-3, "\(other.name)")
         }

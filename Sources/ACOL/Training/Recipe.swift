@@ -12,7 +12,7 @@ public enum Recipe {
     public static let headNormEpsilon: Float = ACOLHeadSpec.referenceNormEpsilon
     /// The epsilon of that BatchNorm on a small data set (one whose default training runs more
     /// than `epochs` epochs to reach `minimumSteps`: fewer than 42,667 training images at batch
-    /// 128): 1e-5, PyTorch's default. At initialisation F's variance per unit is 5e-6 to 5e-5
+    /// 128) trained with SGD: 1e-5, PyTorch's default. At initialisation F's variance per unit is 5e-6 to 5e-5
     /// (8 x 8 to 28 x 28 images), far below 1e-3, so with 1e-3 that layer scales F down instead
     /// of normalising it. On the 3,000-image MNIST fixture 1e-5 took test purity after the 44
     /// default epochs from 0.901 to 0.981, on 8 x 8 shapes from 0.626 to 0.814; on full MNIST and
@@ -94,10 +94,14 @@ public struct TrainingDefaults: Sendable {
         return min(Recipe.maximumDefaultEpochs, max(epochs, (minimumSteps + perEpoch - 1) / perEpoch))
     }
 
-    /// The epsilon of the BatchNorm before Z for `images` training images: the small-data value
-    /// when the default training of that many images runs more than `epochs` epochs.
-    public func headNormEpsilon(forTrainingImages images: Int, batchSize: Int? = nil) -> Float {
-        guard let small = smallDataHeadNormEpsilon, epochs(forTrainingImages: images, batchSize: batchSize) > epochs else {
+    /// The epsilon of the BatchNorm before Z for `images` training images and `optimizer`: the
+    /// small-data value when the default training of that many images runs more than `epochs`
+    /// epochs and the optimizer is SGD (Adam's steps do not shrink with F's scale, and with
+    /// Adam on one parent 1e-5 did worse: docs/training.md).
+    public func headNormEpsilon(forTrainingImages images: Int, batchSize: Int? = nil,
+                                optimizer: OptimizerKind = .sgd) -> Float {
+        guard let small = smallDataHeadNormEpsilon, optimizer == .sgd,
+              epochs(forTrainingImages: images, batchSize: batchSize) > epochs else {
             return headNormEpsilon
         }
         return small
