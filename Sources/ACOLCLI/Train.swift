@@ -120,7 +120,7 @@ struct Train: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Batch normalisation of the penultimate activations before Z (default: on; off with --recipe paper, except with --labelled).")
     var batchNorm: Bool?
 
-    @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam (default: sgd; adam with one parent, e.g. --parents none, and unsupervised).")
+    @Option(help: "Optimizer: sgd (momentum 0.95, Nesterov, decay 1e-6) or adam (default: sgd; adam on a small data set, one whose default training runs more than 3 epochs, with one parent, e.g. --parents none, and unsupervised).")
     var optimizer: OptimizerArg?
 
     @Option(help: "Learning rate (default: 0.01 for sgd, 0.001 for adam).")
@@ -185,7 +185,7 @@ struct Train: ParsableCommand {
     @Option(help: "Momentum of the running statistics of the BatchNorm before Z (Keras convention, default 0.99; PyTorch's 0.1 is 0.9 here). Only inference uses them.")
     var bnMomentum: Float?
 
-    @Option(help: "Epsilon of the BatchNorm before Z (default: 1e-5 on a small data set, one whose default training runs more than 3 epochs, trained with SGD; else 1e-3, Keras's; 1e-3 with --recipe paper, --unsupervised and --labelled). Stored in the model file.")
+    @Option(help: "Epsilon of the BatchNorm before Z (default: 1e-3, Keras's, as the authors' code). Stored in the model file.")
     var bnEpsilon: Float?
 
     @Option(help: "Train on the first N training images only.")
@@ -315,15 +315,18 @@ struct Train: ParsableCommand {
     /// --labelled, 2,000 for --labelled --recipe paper; 0 outside the semi-supervised mode).
     var resolvedPretrainSteps: Int { pretrainSteps ?? defaults.pretrainSteps }
 
-    /// The optimiser as the options say (the chosen defaults' when none is given).
+    /// The optimiser as the options say (the chosen defaults' when none is given), for a large
+    /// data set with parents.
     var optimizerConfig: OptimizerConfig { optimizerConfig(parents: 2) }
 
-    /// As `optimizerConfig`, for a training with `parents` parents: the default recipe with one
-    /// parent takes Adam (`Recipe.oneParentOptimizer`; there is no coarse-label cross-entropy
-    /// then, and with SGD GAR alone let small images collapse into one cluster).
-    func optimizerConfig(parents: Int) -> OptimizerConfig {
+    /// As `optimizerConfig`, for a training with `parents` parents on `trainingImages` images
+    /// (batches of `batchSize`): the default recipe takes Adam with one parent
+    /// (`Recipe.oneParentOptimizer`; there is no coarse-label cross-entropy then, and with SGD
+    /// GAR alone let small images collapse into one cluster) and on a small data set
+    /// (`Recipe.smallDataOptimizer`).
+    func optimizerConfig(parents: Int, trainingImages: Int = .max, batchSize: Int? = nil) -> OptimizerConfig {
         var opt: OptimizerConfig = optimizer.map { $0 == .sgd ? .sgdReference : .adamDefault }
-            ?? (parents == 1 && defaults.name == Recipe.standard.name ? Recipe.oneParentOptimizer : defaults.optimizer)
+            ?? defaults.optimizer(parents: parents, trainingImages: trainingImages, batchSize: batchSize)
         if let lr { opt.learningRate = lr }
         return opt
     }
@@ -398,8 +401,8 @@ struct Train: ParsableCommand {
         if nodes < 2 { throw CLIError.option("the parents' clusters must give at least 2 output nodes (have \(clustersText))") }
         if nodes > ACOLLimits.maxNodes { throw CLIError.option("the parents' clusters must give at most \(ACOLLimits.maxNodes) output nodes (have \(nodes))") }
         let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
-        let opt = optimizerConfig(parents: np)
-        let headEpsilon = bnEpsilon ?? defaults.headNormEpsilon(forTrainingImages: trainSet.count, batchSize: perStep, optimizer: opt.kind)
+        let opt = optimizerConfig(parents: np, trainingImages: trainSet.count, batchSize: perStep)
+        let headEpsilon = bnEpsilon ?? defaults.headNormEpsilon
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm ?? defaults.batchNormBeforeZ, filters: filters, hidden: hidden,
                                     blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil,
@@ -434,8 +437,8 @@ struct Train: ParsableCommand {
         if !quiet {
             let mode = defaults.name == Recipe.standard.name ? "" : "\(defaults.name), "
             let ranks = dataParallel.map { ", \($0.size) ranks of \(threads) threads each" } ?? ", \(threads) threads"
-            let smallEps = network.headNorm != nil && bnEpsilon == nil && headEpsilon != defaults.headNormEpsilon
-                ? String(format: "; BatchNorm epsilon %g (a small data set)", headEpsilon) : ""
+            let adam = optimizer == nil && opt.kind == .adam && defaults.optimizer.kind != .adam
+                ? (np == 1 ? "; Adam (one parent)" : "; Adam (a small data set)") : ""
             Console.note("training \(arch) (\(network.parameterCount) parameters) on \(trainSet.count) images, \(mode)\(clustersText), \(epochs) epochs\(ranks) (\(ComputeLibraries.summary))"
                          + (consistencyConfig.map { c in
                             let a = c.augmentation
@@ -443,7 +446,7 @@ struct Train: ParsableCommand {
                                 : String(format: ", contrast %g, gamma %g", a.contrast, a.gamma)
                             return String(format: "; consistency %g (%@%@), marginal %g", c.weight, c.views.rawValue, photo, c.marginalWeight)
                         } ?? "")
-                         + smallEps + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+                         + adam + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), " + (semi.pretrainSteps > 0 ? "\(semi.pretrainSteps) pretraining steps, then " : "") + "\(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }

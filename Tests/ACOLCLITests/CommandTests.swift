@@ -289,6 +289,15 @@ struct ParseTests {
         // One parent: Adam, unless an optimiser is given; the other modes keep theirs.
         #expect(t.optimizerConfig(parents: 1) == Recipe.oneParentOptimizer && Recipe.oneParentOptimizer.kind == .adam)
         #expect(t.optimizerConfig(parents: 3) == Recipe.optimizer)
+        // A small data set (its default training runs more than 3 epochs): Adam; a large one SGD.
+        #expect(Recipe.smallDataOptimizer.kind == .adam)
+        for (images, kind) in [(3_000, OptimizerKind.adam), (42_000, .adam), (43_000, .sgd), (60_000, .sgd)] {
+            #expect(t.optimizerConfig(parents: 2, trainingImages: images).kind == kind, "\(images)")
+        }
+        #expect(try Train.parse(["d.h5", "-o", "m.h5", "--optimizer", "sgd"]).optimizerConfig(parents: 2, trainingImages: 3_000) == .sgdReference)
+        for mode in [["--recipe", "paper"], ["--labelled", "10"]] {
+            #expect(try Train.parse(["d.h5", "-o", "m.h5"] + mode).optimizerConfig(parents: 2, trainingImages: 3_000).kind == .sgd, "\(mode)")
+        }
         #expect(try Train.parse(["d.h5", "-o", "m.h5", "--optimizer", "sgd"]).optimizerConfig(parents: 1) == .sgdReference)
         #expect(try Train.parse(["d.h5", "-o", "m.h5", "--lr", "0.002"]).optimizerConfig(parents: 1).learningRate == 0.002)
         #expect(try Train.parse(["d.h5", "-o", "m.h5", "--recipe", "paper"]).optimizerConfig(parents: 1) == .sgdReference)
@@ -489,31 +498,16 @@ struct CoarseOnlyDataTests {
 
 @Suite("BatchNorm epsilon")
 struct HeadNormEpsilonTests {
-    /// The default recipe's head BatchNorm epsilon (1e-5) is in the model file and shown by
-    /// inspect; `--bn-epsilon` sets it and refuses what is not a positive number.
+    /// The head's BatchNorm epsilon (default 1e-3) is in the model file and shown by inspect;
+    /// `--bn-epsilon` sets it and refuses what is not a positive number.
     @Test func defaultAndOptionReachTheModelFile() throws {
         let f = SharedFixture.shared
         try #require(f.setupError == nil, "\(f.setupError ?? "")")
         let dir = try TempDir()
         let shared = try ModelFile.load(f.model)
-        // 1,000 training images: a small data set (its default training runs more than 3 epochs).
-        #expect(shared.head.batchNormEpsilon == 1e-5)
+        #expect(shared.head.batchNormEpsilon == 1e-3 && Recipe.headNormEpsilon == 1e-3)
         let i = try CLI.run(["inspect", f.model], in: dir.url)
-        #expect(i.status == 0 && i.stdout.contains("before Z, epsilon 1e-05"), "\(i.stdout)")
-        // The rule: small sets 1e-5, sets whose default is 3 epochs 1e-3, the other ways of training 1e-3.
-        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 3_000) == 1e-5)
-        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 42_000) == 1e-5)
-        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 43_000) == 1e-3)
-        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 60_000) == 1e-3)
-        #expect(Recipe.standard.headNormEpsilon(forTrainingImages: 3_000, optimizer: .adam) == 1e-3)
-        // One parent trains with Adam by default: 1e-3 there.
-        let one = try CLI.run(["train", f.data, "-o", "one.h5", "--parents", "none", "--arch", "mlp", "--hidden", "16",
-                               "--epochs", "1", "--limit", "300", "--quiet", "--threads", "1"], in: dir.url)
-        #expect(one.status == 0, "\(one.stderr)")
-        #expect(try ModelFile.load(dir.path("one.h5")).head.batchNormEpsilon == 1e-3)
-        for other in [Recipe.paper, Recipe.unsupervised, Recipe.semiSupervised, Recipe.semiSupervisedPaper] {
-            #expect(other.headNormEpsilon(forTrainingImages: 3_000) == 1e-3, "\(other.name)")
-        }
+        #expect(i.status == 0 && i.stdout.contains("before Z, epsilon 0.001"), "\(i.stdout)")
         let t = try CLI.run(["train", f.data, "-o", "e.h5", "--arch", "mlp", "--hidden", "16", "--epochs", "1",
                              "--limit", "300", "--bn-epsilon", "2e-4", "--quiet", "--threads", "1"], in: dir.url)
         #expect(t.status == 0, "\(t.stderr)")
@@ -523,5 +517,23 @@ struct HeadNormEpsilonTests {
             #expect(r.status != 0 && r.stderr.contains("--bn-epsilon must be a finite number above 0"), "\(bad): \(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path("x.h5")))
+    }
+}
+
+@Suite("small data sets")
+struct SmallDataDefaultsTests {
+    /// A small data set (its default training runs more than 3 epochs) trains with Adam: the
+    /// training line says so and the model file records it; --optimizer sgd keeps SGD.
+    @Test func smallSetTrainsWithAdam() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = try TempDir()
+        let base = ["train", f.data, "--arch", "mlp", "--hidden", "16", "--epochs", "1", "--limit", "300", "--threads", "1"]
+        let a = try CLI.run(base + ["-o", "a.h5"], in: dir.url)
+        #expect(a.status == 0 && a.stderr.contains("; Adam (a small data set); "), "\(a.stderr)")
+        #expect(try ModelFile.load(dir.path("a.h5")).settings?.optimizer == Recipe.smallDataOptimizer)
+        let s = try CLI.run(base + ["-o", "s.h5", "--optimizer", "sgd"], in: dir.url)
+        #expect(s.status == 0 && !s.stderr.contains("Adam"), "\(s.stderr)")
+        #expect(try ModelFile.load(dir.path("s.h5")).settings?.optimizer == .sgdReference)
     }
 }

@@ -36,8 +36,7 @@ public enum Presets {
 
     /// A full network spec for a preset.
     /// `duplicates`, when given, is the k of each parent (then `parents` and `k` are taken from it).
-    /// `headNormEpsilon` is the epsilon of the BatchNorm before Z; `acol train` passes
-    /// `Recipe.standard.headNormEpsilon(forTrainingImages:)`, 1e-5 on a small data set.
+    /// `headNormEpsilon` is the epsilon of the BatchNorm before Z (`--bn-epsilon`).
     public static func spec(_ name: String, inputShape: [Int], parents: Int, k: Int,
                             batchNormBeforeZ: Bool = Recipe.batchNormBeforeZ, filters: Int = 32, hidden: Int = 2048,
                             blockNorm: Bool = false, duplicates: [Int]? = nil,
