@@ -43,6 +43,11 @@ struct LimitsTests {
         refused(NetworkSpec(inputShape: [1024, 1024, 1], layers: [.conv2d(1024)], head: head), "values per example")
         refused(NetworkSpec(inputShape: [64, 64, 1], layers: [.flatten, .dense(65536), .dense(65536)], head: head), "parameters, at most")
         refused(NetworkSpec(inputShape: [8, 8, 1], layers: [.dense(4, maxNorm: .nan)], head: head), "maxNorm must be a finite number")
+        refused(NetworkSpec(inputShape: [8, 8, 1], layers: [.batchNorm(epsilon: 0)], head: head), "epsilon must be above 0, got 0")
+        refused(NetworkSpec(inputShape: [8, 8, 1], layers: [.batchNorm(epsilon: -1e-3)], head: head), "epsilon must be above 0")
+        var zeroHead = head
+        zeroHead.batchNormEpsilon = 0
+        refused(NetworkSpec(inputShape: [8, 8, 1], layers: [], head: zeroHead), "batchNormEpsilon must be a finite number above 0")
     }
 
     @Test func overflowCheckedArithmetic() {

@@ -160,6 +160,9 @@ extension NetworkSpec {
             case .batchNorm:
                 try finite(l.momentum, "momentum", where_)
                 try finite(l.epsilon, "epsilon", where_)
+                if let e = l.epsilon, !(e > 0) {   // sqrt(var + eps) of a constant input: 0 or NaN
+                    throw ACOLError.invalidSpec("\(where_): epsilon must be above 0, got \(e)")
+                }
                 parameters += Array(repeating: shape.last ?? 1, count: 4)
                 add(prefix, ["gamma", "beta", "running_mean", "running_var"].map { ($0, [shape.last ?? 1]) })
             }
