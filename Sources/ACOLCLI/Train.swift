@@ -402,7 +402,7 @@ struct Train: ParsableCommand {
         if nodes > ACOLLimits.maxNodes { throw CLIError.option("the parents' clusters must give at most \(ACOLLimits.maxNodes) output nodes (have \(nodes))") }
         let perStep = batchSize - (semi.map { min($0.labelledPerBatch, $0.labelled) } ?? 0)
         let opt = optimizerConfig(parents: np, trainingImages: trainSet.count, batchSize: perStep)
-        let headEpsilon = bnEpsilon ?? defaults.headNormEpsilon
+        let headEpsilon = bnEpsilon ?? Recipe.headNormEpsilon
         var spec = try Presets.spec(arch, inputShape: [d.height, d.width, d.channels], parents: np, k: kk,
                                     batchNormBeforeZ: batchNorm ?? defaults.batchNormBeforeZ, filters: filters, hidden: hidden,
                                     blockNorm: blockNorm, duplicates: Set(counts).count > 1 ? counts : nil,
@@ -499,7 +499,7 @@ struct Train: ParsableCommand {
             for c in ClusterInfo.collapsedParents(model.clusters) {
                 let name = c.parent < model.outputParentNames.count ? " (\(model.outputParentNames[c.parent]))" : ""
                 Console.warn("all \(c.images) \(mapped)-split images of parent \(c.parent)\(name) went to one of its \(c.nodes) clusters (\(c.node)): "
-                             + "unless the parent holds one class, the training collapsed; on small images try --optimizer adam or --arch mlp (docs/training.md, \"Collapse on small images\")")
+                             + "unless the parent holds one class, the training collapsed; on small images try \(opt.kind == .adam ? "" : "--optimizer adam or ")--arch mlp (docs/training.md, \"Collapse on small images\")")
             }
         }
         // Under --quiet this line is the summary: the last epoch's held-out figures with it.

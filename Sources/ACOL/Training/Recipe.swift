@@ -24,8 +24,9 @@ public enum Recipe {
     /// epochs to reach `minimumSteps`: fewer than 42,667 training images at batch 128). With SGD
     /// such sets plateaued or did not learn their parents at all (the MNIST fixture at 8 x 8
     /// pixels: parent accuracy 0.54, test purity 0.126; with Adam 0.968 and 0.832; the 3,000-image
-    /// fixture 0.901 -> 0.947); on full MNIST and Fashion-MNIST SGD was better after an epoch, so
-    /// large sets keep it (docs/training.md, "Adam on small data sets").
+    /// fixture 0.901 -> 0.947); on full Fashion-MNIST SGD was better (3 epochs, seeds 1 / 2: 0.752
+    /// / 0.665 against 0.669 / 0.641), so large sets keep it (docs/training.md, "Adam on small
+    /// data sets").
     public static let smallDataOptimizer = OptimizerConfig.adamDefault
     /// Epochs of the default run (3: with the two-view terms every seed we ran was above 0.97
     /// after one epoch on MNIST; docs/training.md).
@@ -77,8 +78,6 @@ public struct TrainingDefaults: Sendable {
     public var minimumSteps: Int
     /// Duplicates per parent (nil: from the data's fine classes, else `Recipe.k`).
     public var k: Int?
-    /// The epsilon of the BatchNorm before Z (when there is one).
-    public var headNormEpsilon: Float = ACOLHeadSpec.referenceNormEpsilon
     /// The optimizer with one parent (nil: `optimizer`).
     public var oneParentOptimizer: OptimizerConfig? = nil
     /// The optimizer on a small data set, one whose default training runs more than `epochs`
