@@ -161,6 +161,9 @@ struct Train: ParsableCommand {
     @Option(help: "Heads trained side by side on the same features (IIC's sub-heads): after each epoch the head with the lowest mean objective becomes the model's head, the others go on training; only that head is saved (default 1; not with --unsupervised; docs/training.md says where it helped and where not).")
     var heads: Int?
 
+    @Option(help: "A k-means start: for the first N training steps, also pull each image towards the node that k-means on the pixels inside its parent gives it (cross-entropy, weight 1), then train on the usual objective; 0: none (the default). Not with --unsupervised or --labelled (docs/training.md, \"A k-means start\").")
+    var kmeansStart: Int?
+
     @Option(help: "Augmentation: translation in pixels (uniform in +-N).")
     var augShift: Float = 2
 
@@ -211,6 +214,7 @@ struct Train: ParsableCommand {
         try OptionCheck.range("--pretrain-steps", pretrainSteps, 0...10_000_000)
         try OptionCheck.range("--labelled-per-batch", labelledPerBatch, 1...65_536)
         try OptionCheck.range("--heads", heads, 1...ACOLLimits.maxHeads)
+        try OptionCheck.range("--kmeans-start", kmeansStart, 0...100_000_000)
         try OptionCheck.positive("--lr", lr)
         try OptionCheck.nonNegative("--ca", ca)
         try OptionCheck.nonNegative("--cb", cb)
@@ -244,6 +248,9 @@ struct Train: ParsableCommand {
         for (name, given) in [("--clusters", clusters != nil), ("--kmeans-restarts", kmeansRestarts != nil),
                               ("--kmeans-projection", kmeansProjection != nil)] where given && !unsupervised {
             throw ValidationError("\(name) applies to the unsupervised mode only (add --unsupervised)")
+        }
+        if let kmeansStart, kmeansStart > 0, unsupervised || labelled != nil {
+            throw ValidationError("--kmeans-start does not apply with \(unsupervised ? "--unsupervised" : "--labelled"): it starts from the data set's own parents")
         }
         if unsupervised, let heads, heads > 1 {
             throw ValidationError("--heads does not apply with --unsupervised: that mode's clusters come from k-means on the features, not from a head")
@@ -419,6 +426,7 @@ struct Train: ParsableCommand {
         let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)
         var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)
         config.heads = heads ?? 1
+        if let kmeansStart, kmeansStart > 0 { config.kmeansStart = KMeansStart(steps: kmeansStart) }
         config.pseudoParents = pseudo
         config.semiSupervised = semi
         config.datasetFile = (data as NSString).lastPathComponent
@@ -446,7 +454,7 @@ struct Train: ParsableCommand {
                                 : String(format: ", contrast %g, gamma %g", a.contrast, a.gamma)
                             return String(format: "; consistency %g (%@%@), marginal %g", c.weight, c.views.rawValue, photo, c.marginalWeight)
                         } ?? "")
-                         + adam + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+                         + adam + (config.kmeansStart.map { "; k-means start, \($0.steps) steps" } ?? "") + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), " + (semi.pretrainSteps > 0 ? "\(semi.pretrainSteps) pretraining steps, then " : "") + "\(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }
@@ -462,6 +470,13 @@ struct Train: ParsableCommand {
                     line += String(format: "; test accuracy (node = class) %.4f", acc)
                 }
                 Console.note(line)
+            }
+        }
+        if let start = config.kmeansStart {
+            let t0 = Date()
+            do { try trainer.prepareKMeansStart(trainSet) } catch let e as ACOLError { throw CLIError.file(data, e.localizedDescription) }
+            if !quiet {
+                Console.note(String(format: "k-means start: k-means inside each parent on the training pixels (at most %d images fitted per parent), %.1f s", start.maxFitImages, Date().timeIntervalSince(t0)))
             }
         }
         var logError: Error?

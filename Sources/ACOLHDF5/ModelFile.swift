@@ -174,6 +174,9 @@ public enum ModelFile {
                 if let semi = s.semiSupervised {
                     try g.setAttribute("semi_supervised", string: String(decoding: try encoder.encode(semi), as: UTF8.self))
                 }
+                if let start = s.kmeansStart {
+                    try g.setAttribute("kmeans_start", string: String(decoding: try encoder.encode(start), as: UTF8.self))
+                }
             }
         }
 
@@ -399,6 +402,7 @@ public enum ModelFile {
                                         datasetSHA256: try g.hasAttribute("dataset_sha256") ? try g.stringAttribute("dataset_sha256") : nil,
                                         consistency: try g.hasAttribute("consistency") ? try decodeConsistency(try g.stringAttribute("consistency"), bad) : nil,
                                         heads: try g.hasAttribute("heads") ? try g.intAttribute("heads") : 1,
+                                        kmeansStart: try g.hasAttribute("kmeans_start") ? try decodeJSON(KMeansStart.self, try g.stringAttribute("kmeans_start"), "kmeans_start", bad) : nil,
                                         pseudoParents: try g.hasAttribute("unsupervised") ? try decodeJSON(PseudoParentConfig.self, try g.stringAttribute("unsupervised"), "unsupervised", bad) : nil,
                                         semiSupervised: try g.hasAttribute("semi_supervised") ? try decodeJSON(SemiSupervisedConfig.self, try g.stringAttribute("semi_supervised"), "semi_supervised", bad) : nil)
             }
@@ -411,6 +415,11 @@ public enum ModelFile {
             guard u.transforms.count == head.parents, u.transforms.allSatisfy({ (0...3).contains($0.quarterTurns) }),
                   (1...ACOLLimits.maxNodes).contains(u.clusters), u.restarts >= 1, (u.projection ?? 1) >= 1 else {
                 throw bad("/training attribute 'unsupervised'", "expected \(head.parents) transforms (n_p) of 0-3 quarter turns, 1...\(ACOLLimits.maxNodes) clusters at least one restart and a projection of at least 1 (or none), found \(u.transforms.count) transforms, \(u.clusters) clusters, \(u.restarts) restarts, projection \(u.projection.map(String.init) ?? "none")")
+            }
+        }
+        if let start = settings?.kmeansStart {
+            do { try start.validate() } catch {
+                throw bad("/training attribute 'kmeans_start'", "expected steps >= 1, a finite weight > 0 and maxFitImages >= 1, found \(start.steps) steps, weight \(start.weight), maxFitImages \(start.maxFitImages)")
             }
         }
         if let semi = settings?.semiSupervised, semi.classes.count != head.nodes || head.parents != 1 {

@@ -109,6 +109,27 @@ struct BinaryTests {
         #expect(r.stderr.contains("not an HDF5 file"))
     }
 
+    /// --kmeans-start N: the training says so, and the model file keeps it (inspect, --json).
+    @Test func kmeansStartIsReportedAndKept() throws {
+        let f = SharedFixture.shared
+        try #require(f.setupError == nil, "\(f.setupError ?? "")")
+        let dir = f.dir
+        let t = try CLI.run(["train", f.data, "-o", "kstart.h5", "--arch", "mlp", "--hidden", "32", "--epochs", "1",
+                             "--limit", "600", "--kmeans-start", "3"], in: dir.url)
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(t.stderr.contains("; k-means start, 3 steps"))
+        #expect(t.stderr.contains("k-means start: k-means inside each parent on the training pixels"))
+        let i = try CLI.run(["inspect", "kstart.h5"], in: dir.url)
+        #expect(i.stdout.contains(", k-means start 3 steps (weight 1)"), "\(i.stdout)")
+        let ij = try CLI.run(["inspect", "kstart.h5", "--json"], in: dir.url)
+        let model = try #require(try JSONSerialization.jsonObject(with: Data(ij.stdout.utf8)) as? [String: Any])
+        let training = try #require(model["training"] as? [String: Any])
+        #expect((training["kmeansStart"] as? [String: Any])?["steps"] as? Int == 3)
+        // Without the option the file has none.
+        let plain = try CLI.run(["inspect", f.model], in: dir.url)
+        #expect(!plain.stdout.contains("k-means start"))
+    }
+
     @Test func trainedModelInspectsEvaluatesAndRuns() throws {
         let f = SharedFixture.shared
         try #require(f.setupError == nil, "\(f.setupError ?? "")")
@@ -333,7 +354,8 @@ struct ParseTests {
                     ["--unsupervised", "--parents", "0-4,5-9"], ["--unsupervised", "--recipe", "paper"],
                     ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"],
                     ["--kmeans-restarts", "5"], ["--kmeans-projection", "20"], ["--unsupervised", "--kmeans-projection", "-1"],
-                    ["--unsupervised", "--kmeans-restarts", "0"], ["--pretrain-steps", "5"]] {
+                    ["--unsupervised", "--kmeans-restarts", "0"], ["--pretrain-steps", "5"],
+                    ["--unsupervised", "--kmeans-start", "10"], ["--labelled", "10", "--kmeans-start", "5"], ["--kmeans-start", "-1"]] {
             #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
         }
     }

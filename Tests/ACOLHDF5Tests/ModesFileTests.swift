@@ -54,6 +54,31 @@ extension HDF5Tests {
             #expect(hdf5Message { _ = try ModelFile.load(bad) }.contains("/training attribute 'semi_supervised': expected one parent and one class per node (6), found n_p = 2 and 2 classes"))
         }
 
+        /// The k-means start is kept in /training@kmeans_start (JSON); files without it had none;
+        /// crafted values out of range or that do not decode are refused, naming the attribute.
+        @Test func kmeansStartRoundTrip() throws {
+            let dir = TempDir()
+            let spec = NetworkSpec(inputShape: [8, 8, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 2, k: 3))
+            var settings = TrainingSettings(optimizer: .sgdReference, batchSize: 128, epochs: 3, seed: 1)
+            settings.kmeansStart = KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000)
+            let m = ACOLModel(network: try Network(spec: spec, seed: 3), gar: GARConfig(),
+                              preprocessing: Preprocessing(height: 8, width: 8, channels: 1), settings: settings)
+            let path = dir.file("k.h5")
+            try ModelFile.save(m, to: path)
+            #expect(try ModelFile.load(path).settings?.kmeansStart == KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000))
+            let without = try craftedModel(dir, "none.h5") { _ in }
+            #expect(try ModelFile.load(without).settings != nil && ModelFile.load(without).settings?.kmeansStart == nil)
+            let zero = try craftedModel(dir, "zero.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("kmeans_start", string: #"{"steps":0,"weight":1,"maxFitImages":20000}"#) }
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(zero) }.contains("/training attribute 'kmeans_start': expected steps >= 1, a finite weight > 0 and maxFitImages >= 1, found 0 steps"))
+            let text = try craftedModel(dir, "text.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("kmeans_start", string: "{steps") }
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(text) }.contains("/training attribute 'kmeans_start'"))
+            #expect(dir.openObjects().isEmpty)
+        }
+
         /// Centroids of the wrong shape, with NaN, an absurd k, or settings that do not decode.
         @Test func craftedCentroidsAreRefused() throws {
             let dir = TempDir()

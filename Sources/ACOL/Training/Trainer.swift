@@ -22,6 +22,10 @@ public struct TrainConfig: Sendable {
     /// After each epoch the head with the lowest mean objective over it becomes the model's head;
     /// the others go on training, and only the model's head is saved.
     public var heads: Int = 1
+    /// A k-means start (nil: none): the first steps also pull each image towards the node that
+    /// k-means on the pixels inside its parent gives it (`KMeansStart`). Not with the
+    /// unsupervised or semi-supervised mode.
+    public var kmeansStart: KMeansStart?
 
     public init(epochs: Int = Recipe.epochs, batchSize: Int = Recipe.batchSize, optimizer: OptimizerConfig = Recipe.optimizer,
                 seed: UInt64 = 1, consistency: ConsistencyConfig? = Recipe.consistency) {
@@ -93,6 +97,12 @@ public final class Trainer {
         }
         if config.heads > 1 && config.pseudoParents != nil {
             throw ACOLError.invalidSettings("several heads: the unsupervised mode's clusters come from k-means on F, not from a head; train it with one head")
+        }
+        if let start = config.kmeansStart {
+            try start.validate()
+            if config.pseudoParents != nil || config.semiSupervised != nil {
+                throw ACOLError.invalidSettings("k-means start: it starts from the data set's own parents; the unsupervised and semi-supervised modes have their own starts")
+            }
         }
         if dataParallel != nil && (config.pseudoParents != nil || config.semiSupervised != nil) {
             throw ACOLError.invalidSettings("data-parallel training takes parents from the data set; the unsupervised and semi-supervised modes train in one process")
@@ -170,7 +180,14 @@ public final class Trainer {
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
         }
-        if let targets, let w = config.semiSupervised?.labelledWeight, w != 0 {
+        if let targets, kmeansWeight != 0 {
+            // Every row has a target; in a data-parallel job each process's mean is scaled to its
+            // share of the global batch, so that the summed gradients are the global mean's.
+            let share = rows.map { Float(z.rows) / Float(max($0.globalRows, 1)) } ?? 1
+            let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: kmeansWeight * share, gradient: true)
+            for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+            r.loss += c.loss
+        } else if let targets, let w = config.semiSupervised?.labelledWeight, w != 0 {
             let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: w, gradient: true)
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
@@ -181,6 +198,19 @@ public final class Trainer {
     /// The extra heads' results (dZ emptied) and Z [rows, n] at the last step: their objectives
     /// choose the head after the epoch, and the rest gives the chosen head's figures.
     private var extraResults: [(result: ACOLObjective.Result, z: Tensor)] = []
+
+    /// The k-means start's node of every training image (nil: not computed yet, or no start).
+    public private(set) var kmeansTargets: [Int32]?
+    /// Training steps taken so far (over all epochs), which the k-means start counts.
+    public private(set) var stepsTaken = 0
+    /// The k-means start's weight at the current step (0: past its steps, or none).
+    private var kmeansWeight: Float = 0
+
+    /// Computes the k-means start's targets for `train` (once; `fit` and `trainEpoch` call it).
+    public func prepareKMeansStart(_ train: ImageSet) throws {
+        guard let start = config.kmeansStart, kmeansTargets == nil || kmeansTargets?.count != train.count else { return }
+        kmeansTargets = try start.targets(for: train, head: model.head, seed: config.seed)
+    }
 
     /// The head chosen after each epoch so far (0: the model's head stayed; h: extra head h - 1
     /// took its place), with several heads.
@@ -283,6 +313,10 @@ public final class Trainer {
                 }
             }
         }
+        if config.kmeansStart != nil && stepsTaken < config.kmeansStart!.steps {
+            // (fit computes them first and reports failure; a direct caller gets no start on failure)
+            try? prepareKMeansStart(train)
+        }
         let dp = dataParallel
         // BatchNorm needs at least two examples; in a data-parallel job every process at least one.
         let smallestBatch = max(2, dp?.size ?? 1)
@@ -313,6 +347,12 @@ public final class Trainer {
                 // be a labelled example stays unlabelled here).
                 targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
+            kmeansWeight = 0
+            if let start = config.kmeansStart, stepsTaken < start.steps, let kt = kmeansTargets, pseudo == nil, semi == nil {
+                targets = own.map { kt[$0] }
+                kmeansWeight = start.weight
+            }
+            stepsTaken += 1
             let (r, z, rows) = step(x, parents: parents, targets: targets, shard: shard)
             // Each head's objective (the model's first).
             let headLosses = [r.loss] + extraResults.map(\.result.loss)
@@ -390,6 +430,7 @@ public final class Trainer {
         var records: [EpochRecord] = []
         model.featureClusters = nil
         if config.semiSupervised != nil { try pretrain(train) }
+        try prepareKMeansStart(train)
         func score(_ rec: inout EpochRecord, _ test: ImageSet) throws {
             if config.pseudoParents != nil && model.featureClusters == nil {
                 // The curve of the unsupervised mode: k-means on the test split's own F; the
@@ -446,7 +487,7 @@ public final class Trainer {
         model.settings = TrainingSettings(optimizer: config.optimizer, batchSize: config.batchSize,
                                           epochs: records.count, seed: config.seed,
                                           datasetFile: config.datasetFile, datasetSHA256: config.datasetSHA256,
-                                          consistency: config.consistency, heads: config.heads,
+                                          consistency: config.consistency, heads: config.heads, kmeansStart: config.kmeansStart,
                                           pseudoParents: config.pseudoParents, semiSupervised: config.semiSupervised)
         return records
     }

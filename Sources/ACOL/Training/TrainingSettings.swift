@@ -16,12 +16,15 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var semiSupervised: SemiSupervisedConfig?
     /// Heads trained side by side (`TrainConfig.heads`; 1: the model's head alone).
     public var heads: Int
+    /// The k-means start (`TrainConfig.kmeansStart`; nil: none).
+    public var kmeansStart: KMeansStart?
 
     public init(optimizer: OptimizerConfig, batchSize: Int, epochs: Int, seed: UInt64,
-                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil, heads: Int = 1,
+                datasetFile: String? = nil, datasetSHA256: String? = nil, consistency: ConsistencyConfig? = nil, heads: Int = 1, kmeansStart: KMeansStart? = nil,
                 pseudoParents: PseudoParentConfig? = nil, semiSupervised: SemiSupervisedConfig? = nil) {
         self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seed = seed
         self.datasetFile = datasetFile; self.datasetSHA256 = datasetSHA256; self.consistency = consistency
         self.pseudoParents = pseudoParents; self.semiSupervised = semiSupervised; self.heads = heads
+        self.kmeansStart = kmeansStart
     }
 }

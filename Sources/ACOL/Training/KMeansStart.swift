@@ -1,0 +1,77 @@
+import Foundation
+
+/// A k-means start: before training, k-means on the pixels inside each parent (as `acol baseline
+/// kmeans`) gives every training image a node (cluster c of parent p: the head's c-th node of p);
+/// during the first `steps` steps the objective also has the cross-entropy of softmax(Z) against
+/// that node, with weight `weight`, on every row (both views). After them the network trains on
+/// the usual objective alone. No fine label is read.
+///
+/// It starts the duplicates of each parent from a partition of the raw pixels instead of from the
+/// random initial weights: docs/training.md ("A k-means start") has what it did on which data.
+public struct KMeansStart: Codable, Equatable, Sendable {
+    /// Steps that carry the k-means targets (counted from the first step of training).
+    public var steps: Int
+    /// Weight of the cross-entropy against the k-means node.
+    public var weight: Float
+    /// Images per parent k-means is fitted on at most (a random sample, drawn with the training
+    /// seed, when a parent has more; every image is then assigned to its nearest centroid), which
+    /// bounds its time.
+    public var maxFitImages: Int
+
+    public init(steps: Int, weight: Float = 1, maxFitImages: Int = 20_000) {
+        self.steps = steps; self.weight = weight; self.maxFitImages = maxFitImages
+    }
+
+    public func validate() throws {
+        guard steps >= 1, weight.isFinite, weight > 0, maxFitImages >= 1 else {
+            throw ACOLError.invalidSettings("k-means start: expected steps >= 1, a finite weight > 0 and at least 1 image to fit, found \(steps) steps, weight \(weight), \(maxFitImages) images")
+        }
+    }
+
+    /// The node of every image of `set` [count]: k-means (seeded with `seed`) on the pixels
+    /// scaled to [0, 1] inside each parent, cluster c of parent p mapped to `head.nodes(ofParent: p)[c]`.
+    /// Shapes: the set's pixels [count, H * W * C]; the result [count].
+    public func targets(for set: ImageSet, head: ACOLHeadSpec, seed: UInt64) throws -> [Int32] {
+        try validate()
+        let np = head.parents
+        var parents = [Int32](repeating: 0, count: set.count)
+        if np > 1 {
+            guard let c = set.coarseLabels, c.count == set.count else {
+                throw ACOLError.invalidData("k-means start: the training images have no parent labels")
+            }
+            if let bad = c.first(where: { $0 < 0 || Int($0) >= np }) {
+                throw ACOLError.invalidData("k-means start: parent label \(bad) is outside 0..<\(np)")
+            }
+            parents = c
+        }
+        var out = [Int32](repeating: -1, count: set.count)
+        let d = set.imageSize
+        for p in 0..<np {
+            let idx = (0..<set.count).filter { parents[$0] == p }
+            if idx.isEmpty { continue }
+            let nodes = head.nodes(ofParent: p)
+            // A random sample of at most maxFitImages to fit on (drawn with the seed; evenly
+            // spaced ones could follow a periodic order of the images).
+            var fitIdx = idx
+            if idx.count > maxFitImages {
+                var rng = SeededGenerator(seed: seed &+ 0x4B4D &+ UInt64(p))
+                fitIdx.shuffle(using: &rng)
+                fitIdx = Array(fitIdx.prefix(maxFitImages)).sorted()
+            }
+            var options = KMeans.Options()
+            options.seed = seed &+ UInt64(p)
+            let km = try KMeans.fit(KMeansBaseline.pixels(set, fitIdx), count: fitIdx.count, dimension: d,
+                                    k: min(nodes.count, fitIdx.count), options: options)
+            // Assign in slices, so that a large parent never needs all its pixels as floats at once.
+            let slice = 8_192
+            var s = 0
+            while s < idx.count {
+                let part = Array(idx[s..<min(idx.count, s + slice)])
+                let (a, _) = km.assign(KMeansBaseline.pixels(set, part), count: part.count)
+                for (o, i) in part.enumerated() { out[i] = Int32(nodes[a[o]]) }
+                s += slice
+            }
+        }
+        return out
+    }
+}
