@@ -164,6 +164,27 @@ struct Train: ParsableCommand {
     @Option(help: "A k-means start: for the first N training steps, also pull each image towards the node that k-means on the pixels inside its parent gives it (cross-entropy, weight 1), then train on the usual objective; 0: none (the default). Not with --unsupervised or --labelled (docs/training.md, \"A k-means start\").")
     var kmeansStart: Int?
 
+    @Option(help: "The parents that get the k-means start, by name or number, comma-separated ('footwear', '1,3'); the others train without it (default: every parent; needs --kmeans-start).")
+    var kmeansStartParents: String?
+
+    /// "footwear,bag" or "1,3": parent numbers, each once.
+    static func parentList(_ text: String, parentNames: [String]) throws -> [Int] {
+        var out: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let key = part.trimmingCharacters(in: .whitespaces)
+            let byName = parentNames.indices.filter { parentNames[$0] == key }
+            if byName.count > 1 {
+                throw CLIError.option("--kmeans-start-parents: parents \(byName[0]) and \(byName[1]) are both named '\(key)'; give the number")
+            }
+            guard let p = byName.first ?? Int(key).flatMap({ (0..<parentNames.count).contains($0) ? $0 : nil }) else {
+                throw CLIError.option("--kmeans-start-parents: unknown parent '\(key)' (the parents are: \(parentNames.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")))")
+            }
+            guard !out.contains(p) else { throw CLIError.option("--kmeans-start-parents: parent '\(key)' given twice") }
+            out.append(p)
+        }
+        return out
+    }
+
     @Option(help: "Augmentation: translation in pixels (uniform in +-N).")
     var augShift: Float = 2
 
@@ -248,6 +269,9 @@ struct Train: ParsableCommand {
         for (name, given) in [("--clusters", clusters != nil), ("--kmeans-restarts", kmeansRestarts != nil),
                               ("--kmeans-projection", kmeansProjection != nil)] where given && !unsupervised {
             throw ValidationError("\(name) applies to the unsupervised mode only (add --unsupervised)")
+        }
+        if kmeansStartParents != nil && (kmeansStart ?? 0) == 0 {
+            throw ValidationError("--kmeans-start-parents needs --kmeans-start N (N > 0)")
         }
         if let kmeansStart, kmeansStart > 0, unsupervised || labelled != nil {
             throw ValidationError("--kmeans-start does not apply with \(unsupervised ? "--unsupervised" : "--labelled"): it starts from the data set's own parents")
@@ -426,7 +450,9 @@ struct Train: ParsableCommand {
         let epochs = self.epochs ?? defaults.epochs(forTrainingImages: trainSet.count, batchSize: perStep)
         var config = TrainConfig(epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed, consistency: consistencyConfig)
         config.heads = heads ?? 1
-        if let kmeansStart, kmeansStart > 0 { config.kmeansStart = KMeansStart(steps: kmeansStart) }
+        if let kmeansStart, kmeansStart > 0 {
+            config.kmeansStart = KMeansStart(steps: kmeansStart, parents: try kmeansStartParents.map { try Self.parentList($0, parentNames: parentNames) })
+        }
         config.pseudoParents = pseudo
         config.semiSupervised = semi
         config.datasetFile = (data as NSString).lastPathComponent
@@ -454,7 +480,7 @@ struct Train: ParsableCommand {
                                 : String(format: ", contrast %g, gamma %g", a.contrast, a.gamma)
                             return String(format: "; consistency %g (%@%@), marginal %g", c.weight, c.views.rawValue, photo, c.marginalWeight)
                         } ?? "")
-                         + adam + (config.kmeansStart.map { "; k-means start, \($0.steps) steps" } ?? "") + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
+                         + adam + (config.kmeansStart.map { ks in "; k-means start, \(ks.steps) steps" + (ks.parents.map { " (" + $0.map { parentNames[$0] }.joined(separator: ", ") + ")" } ?? "") } ?? "") + (testSet.map { "; scoring \($0.count) test images" } ?? ""))
             if let pseudo { Console.note("pseudo-parents: \(pseudo.transforms.map(\.name).joined(separator: ", ")); afterwards k-means (\(pseudo.clusters) clusters, \(pseudo.restarts) restarts\(pseudo.projection.map { " in \($0) principal directions" } ?? "")) on F of the training images" + (testSet != nil ? "; per-epoch test figures from k-means on the test split's own F" : "")) }
             if let semi { Console.note("semi-supervised: \(semi.labelled) labelled examples (\(semi.labelled / semi.classes.count) or more per class of \(semi.classes.count)), " + (semi.pretrainSteps > 0 ? "\(semi.pretrainSteps) pretraining steps, then " : "") + "\(batchSize - semi.labelledPerBatch) unlabelled + \(semi.labelledPerBatch) labelled per batch") }
         }

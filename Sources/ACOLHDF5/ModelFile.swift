@@ -418,8 +418,8 @@ public enum ModelFile {
             }
         }
         if let start = settings?.kmeansStart {
-            do { try start.validate() } catch {
-                throw bad("/training attribute 'kmeans_start'", "expected steps >= 1, a finite weight > 0 and maxFitImages >= 1, found \(start.steps) steps, weight \(start.weight), maxFitImages \(start.maxFitImages)")
+            do { try start.validate(parents: head.parents) } catch {
+                throw bad("/training attribute 'kmeans_start'", "expected steps >= 1, a finite weight > 0, maxFitImages >= 1 and different parents 0..<\(head.parents) (or none), found \(start.steps) steps, weight \(start.weight), maxFitImages \(start.maxFitImages), parents \(start.parents.map { "\($0)" } ?? "none")")
             }
         }
         if let semi = settings?.semiSupervised, semi.classes.count != head.nodes || head.parents != 1 {

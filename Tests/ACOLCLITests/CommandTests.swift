@@ -115,16 +115,23 @@ struct BinaryTests {
         try #require(f.setupError == nil, "\(f.setupError ?? "")")
         let dir = f.dir
         let t = try CLI.run(["train", f.data, "-o", "kstart.h5", "--arch", "mlp", "--hidden", "32", "--epochs", "1",
-                             "--limit", "600", "--kmeans-start", "3"], in: dir.url)
+                             "--limit", "600", "--kmeans-start", "3", "--kmeans-start-parents", "5-9"], in: dir.url)
         #expect(t.status == 0, "\(t.stderr)")
-        #expect(t.stderr.contains("; k-means start, 3 steps"))
+        #expect(t.stderr.contains("; k-means start, 3 steps (5-9)"))
         #expect(t.stderr.contains("k-means start: k-means inside each parent on the training pixels"))
         let i = try CLI.run(["inspect", "kstart.h5"], in: dir.url)
-        #expect(i.stdout.contains(", k-means start 3 steps (weight 1)"), "\(i.stdout)")
+        #expect(i.stdout.contains(", k-means start 3 steps (weight 1; parents 5-9)"), "\(i.stdout)")
         let ij = try CLI.run(["inspect", "kstart.h5", "--json"], in: dir.url)
         let model = try #require(try JSONSerialization.jsonObject(with: Data(ij.stdout.utf8)) as? [String: Any])
         let training = try #require(model["training"] as? [String: Any])
         #expect((training["kmeansStart"] as? [String: Any])?["steps"] as? Int == 3)
+        #expect((training["kmeansStart"] as? [String: Any])?["parents"] as? [Int] == [1])
+        // A parent the data set does not have: one line naming the parents, no model written.
+        let bad = try CLI.run(["train", f.data, "-o", "kbad.h5", "--arch", "mlp", "--epochs", "1", "--limit", "100",
+                               "--kmeans-start", "3", "--kmeans-start-parents", "shoes"], in: dir.url)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--kmeans-start-parents: unknown parent 'shoes' (the parents are: 0 0-4, 1 5-9)"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("kbad.h5").path))
         // Without the option the file has none.
         let plain = try CLI.run(["inspect", f.model], in: dir.url)
         #expect(!plain.stdout.contains("k-means start"))
@@ -355,7 +362,8 @@ struct ParseTests {
                     ["--unsupervised", "--clusters", "0"], ["--labelled", "0"], ["--labelled-weight", "-1"],
                     ["--kmeans-restarts", "5"], ["--kmeans-projection", "20"], ["--unsupervised", "--kmeans-projection", "-1"],
                     ["--unsupervised", "--kmeans-restarts", "0"], ["--pretrain-steps", "5"],
-                    ["--unsupervised", "--kmeans-start", "10"], ["--labelled", "10", "--kmeans-start", "5"], ["--kmeans-start", "-1"]] {
+                    ["--unsupervised", "--kmeans-start", "10"], ["--labelled", "10", "--kmeans-start", "5"], ["--kmeans-start", "-1"],
+                    ["--kmeans-start-parents", "0"], ["--kmeans-start", "0", "--kmeans-start-parents", "0"]] {
             #expect(throws: (any Error).self, "\(bad)") { try Train.parse(["d.h5", "-o", "m.h5"] + bad) }
         }
     }

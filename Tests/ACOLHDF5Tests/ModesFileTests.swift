@@ -60,18 +60,22 @@ extension HDF5Tests {
             let dir = TempDir()
             let spec = NetworkSpec(inputShape: [8, 8, 1], layers: [.flatten, .dense(8), .relu], head: ACOLHeadSpec(parents: 2, k: 3))
             var settings = TrainingSettings(optimizer: .sgdReference, batchSize: 128, epochs: 3, seed: 1)
-            settings.kmeansStart = KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000)
+            settings.kmeansStart = KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000, parents: [1])
             let m = ACOLModel(network: try Network(spec: spec, seed: 3), gar: GARConfig(),
                               preprocessing: Preprocessing(height: 8, width: 8, channels: 1), settings: settings)
             let path = dir.file("k.h5")
             try ModelFile.save(m, to: path)
-            #expect(try ModelFile.load(path).settings?.kmeansStart == KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000))
+            #expect(try ModelFile.load(path).settings?.kmeansStart == KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000, parents: [1]))
             let without = try craftedModel(dir, "none.h5") { _ in }
             #expect(try ModelFile.load(without).settings != nil && ModelFile.load(without).settings?.kmeansStart == nil)
             let zero = try craftedModel(dir, "zero.h5") { f in
                 try closing(f.openGroup("training")) { try $0.setAttribute("kmeans_start", string: #"{"steps":0,"weight":1,"maxFitImages":20000}"#) }
             }
-            #expect(hdf5Message { _ = try ModelFile.load(zero) }.contains("/training attribute 'kmeans_start': expected steps >= 1, a finite weight > 0 and maxFitImages >= 1, found 0 steps"))
+            #expect(hdf5Message { _ = try ModelFile.load(zero) }.contains("/training attribute 'kmeans_start': expected steps >= 1, a finite weight > 0, maxFitImages >= 1 and different parents 0..<2 (or none), found 0 steps"))
+            let parent = try craftedModel(dir, "parent.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("kmeans_start", string: #"{"steps":5,"weight":1,"maxFitImages":20000,"parents":[2]}"#) }
+            }
+            #expect(hdf5Message { _ = try ModelFile.load(parent) }.contains("parents [2]"))
             let text = try craftedModel(dir, "text.h5") { f in
                 try closing(f.openGroup("training")) { try $0.setAttribute("kmeans_start", string: "{steps") }
             }

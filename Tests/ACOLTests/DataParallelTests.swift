@@ -197,8 +197,10 @@ func shardOf(_ reduction: BatchReduction, rank: Int, size: Int, rows m: Int) -> 
 
     /// Whole training steps: two processes of a data-parallel job (the default recipe's terms:
     /// two views with augmentation, dropout, BatchNorm in the body and before Z, the marginal
-    /// term) end with the weights one process reaches on the whole batches.
-    @Test func twoProcessesTrainLikeOne() throws {
+    /// term) end with the weights one process reaches on the whole batches; also with a k-means
+    /// start on every parent, and on one parent (rows without a target in the batches).
+    @Test(arguments: [nil, KMeansStart(steps: 100, weight: 2), KMeansStart(steps: 6, weight: 2, parents: [1])] as [KMeansStart?])
+    func twoProcessesTrainLikeOne(start: KMeansStart?) throws {
         func model() throws -> ACOLModel {
             var spec = try Presets.spec("mlp", inputShape: [6, 6, 1], parents: 2, k: 2, batchNormBeforeZ: true,
                                         hidden: 16, blockNorm: true)
@@ -211,8 +213,9 @@ func shardOf(_ reduction: BatchReduction, rank: Int, size: Int, rows m: Int) -> 
                            pixels: (0..<(45 * 36)).map { _ in UInt8(truncatingIfNeeded: g.next()) },
                            fineLabels: (0..<45).map { Int32($0 % 4) }, coarseLabels: (0..<45).map { Int32($0 % 2) })
         // 45 images at batch 10: 4 full batches and one of 5 per epoch, two epochs.
-        let config = TrainConfig(epochs: 2, batchSize: 10, seed: 3,
+        var config = TrainConfig(epochs: 2, batchSize: 10, seed: 3,
                                  consistency: ConsistencyConfig(weight: 1, marginalWeight: 2, views: .cleanAugmented))
+        config.kmeansStart = start
         let one = try model()
         let trainer = Trainer(model: one, config: config)
         try trainer.fit(train: set)

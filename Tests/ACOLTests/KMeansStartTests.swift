@@ -53,6 +53,9 @@ import Testing
                 #expect(nodes.count == 1, "pattern \(kind): nodes \(nodes)")
             }
             #expect(Set(t.prefix(8)).count == 8)
+            // Only the listed parents get targets.
+            let only = try KMeansStart(steps: 10, maxFitImages: maxFit, parents: [1]).targets(for: set, head: head, seed: 1)
+            for i in 0..<set.count { #expect(only[i] == (set.coarseLabels![i] == 1 ? t[i] : -1)) }
             // Deterministic for a seed.
             #expect(try KMeansStart(steps: 10, maxFitImages: maxFit).targets(for: set, head: head, seed: 1) == t)
         }
@@ -61,12 +64,13 @@ import Testing
     @Test func refusesBadSettingsAndMissingParents() throws {
         let set = Self.patterns(count: 80)
         for bad in [KMeansStart(steps: 0), KMeansStart(steps: 5, weight: 0), KMeansStart(steps: 5, weight: .nan),
-                    KMeansStart(steps: 5, maxFitImages: 0)] {
+                    KMeansStart(steps: 5, maxFitImages: 0), KMeansStart(steps: 5, parents: []), KMeansStart(steps: 5, parents: [1, 1])] {
             #expect(throws: ACOLError.self) { try bad.validate() }
         }
         var noParents = set
         noParents.coarseLabels = nil
         #expect(throws: ACOLError.self) { try KMeansStart(steps: 5).targets(for: noParents, head: ACOLHeadSpec(parents: 2, k: 2), seed: 1) }
+        #expect(throws: ACOLError.self) { try KMeansStart(steps: 5, parents: [2]).targets(for: set, head: ACOLHeadSpec(parents: 2, k: 2), seed: 1) }
         // One parent needs no labels.
         let one = try KMeansStart(steps: 5).targets(for: noParents, head: ACOLHeadSpec(parents: 1, k: 8), seed: 1)
         #expect(Set(one).count == 8)

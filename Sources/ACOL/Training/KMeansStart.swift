@@ -17,24 +17,39 @@ public struct KMeansStart: Codable, Equatable, Sendable {
     /// seed, when a parent has more; every image is then assigned to its nearest centroid), which
     /// bounds its time.
     public var maxFitImages: Int
+    /// The parents whose images get a k-means node (nil: every parent); the images of the others
+    /// have no target, and their rows train on the usual objective alone from the first step.
+    public var parents: [Int]?
 
-    public init(steps: Int, weight: Float = 1, maxFitImages: Int = 20_000) {
-        self.steps = steps; self.weight = weight; self.maxFitImages = maxFitImages
+    public init(steps: Int, weight: Float = 1, maxFitImages: Int = 20_000, parents: [Int]? = nil) {
+        self.steps = steps; self.weight = weight; self.maxFitImages = maxFitImages; self.parents = parents
     }
 
     public func validate() throws {
         guard steps >= 1, weight.isFinite, weight > 0, maxFitImages >= 1 else {
             throw ACOLError.invalidSettings("k-means start: expected steps >= 1, a finite weight > 0 and at least 1 image to fit, found \(steps) steps, weight \(weight), \(maxFitImages) images")
         }
+        if let parents, parents.isEmpty || Set(parents).count != parents.count {
+            throw ACOLError.invalidSettings("k-means start: expected a list of different parents (or none for all), found \(parents)")
+        }
+    }
+
+    /// `validate`, and every listed parent is one of the head's n_p.
+    public func validate(parents np: Int) throws {
+        try validate()
+        if let bad = parents?.first(where: { !(0..<np).contains($0) }) {
+            throw ACOLError.invalidSettings("k-means start: parent \(bad) is outside 0..<\(np)")
+        }
     }
 
     /// The node of every image of `set` [count]: k-means (seeded with `seed`) on the pixels
-    /// scaled to [0, 1] inside each parent, cluster c of parent p mapped to `head.nodes(ofParent: p)[c]`.
+    /// scaled to [0, 1] inside each parent, cluster c of parent p mapped to `head.nodes(ofParent: p)[c]`;
+    /// -1 for the images of a parent not in `parents`.
     /// Shapes: the set's pixels [count, H * W * C]; the result [count].
     public func targets(for set: ImageSet, head: ACOLHeadSpec, seed: UInt64) throws -> [Int32] {
-        try validate()
+        try validate(parents: head.parents)
         let np = head.parents
-        var parents = [Int32](repeating: 0, count: set.count)
+        var labels = [Int32](repeating: 0, count: set.count)
         if np > 1 {
             guard let c = set.coarseLabels, c.count == set.count else {
                 throw ACOLError.invalidData("k-means start: the training images have no parent labels")
@@ -42,12 +57,12 @@ public struct KMeansStart: Codable, Equatable, Sendable {
             if let bad = c.first(where: { $0 < 0 || Int($0) >= np }) {
                 throw ACOLError.invalidData("k-means start: parent label \(bad) is outside 0..<\(np)")
             }
-            parents = c
+            labels = c
         }
         var out = [Int32](repeating: -1, count: set.count)
         let d = set.imageSize
-        for p in 0..<np {
-            let idx = (0..<set.count).filter { parents[$0] == p }
+        for p in 0..<np where self.parents?.contains(p) ?? true {
+            let idx = (0..<set.count).filter { labels[$0] == p }
             if idx.isEmpty { continue }
             let nodes = head.nodes(ofParent: p)
             // A random sample of at most maxFitImages to fit on (drawn with the seed; evenly

@@ -99,7 +99,7 @@ public final class Trainer {
             throw ACOLError.invalidSettings("several heads: the unsupervised mode's clusters come from k-means on F, not from a head; train it with one head")
         }
         if let start = config.kmeansStart {
-            try start.validate()
+            try start.validate(parents: model.head.parents)
             if config.pseudoParents != nil || config.semiSupervised != nil {
                 throw ACOLError.invalidSettings("k-means start: it starts from the data set's own parents; the unsupervised and semi-supervised modes have their own starts")
             }
@@ -181,12 +181,15 @@ public final class Trainer {
             r.loss += c.loss
         }
         if let targets, kmeansWeight != 0 {
-            // Every row has a target; in a data-parallel job each process's mean is scaled to its
-            // share of the global batch, so that the summed gradients are the global mean's.
-            let share = rows.map { Float(z.rows) / Float(max($0.globalRows, 1)) } ?? 1
-            let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: kmeansWeight * share, gradient: true)
+            // The mean over the rows with a target; in a data-parallel job each process's mean is
+            // scaled to its share of the global batch's such rows (kmeansShare), so that the summed
+            // gradients are the global mean's.
+            let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: kmeansWeight * kmeansShare, gradient: true)
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
-            r.loss += c.loss
+            // The objective is the global batch's (every process calls this at the same steps).
+            var loss = [c.loss]
+            rows?.reduction.sum(&loss)
+            r.loss += loss[0]
         } else if let targets, let w = config.semiSupervised?.labelledWeight, w != 0 {
             let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: w, gradient: true)
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
@@ -205,6 +208,8 @@ public final class Trainer {
     public private(set) var stepsTaken = 0
     /// The k-means start's weight at the current step (0: past its steps, or none).
     private var kmeansWeight: Float = 0
+    /// This process's share of the global batch's rows with a k-means target (1 in one process).
+    private var kmeansShare: Float = 1
 
     /// Computes the k-means start's targets for `train` (once; `fit` and `trainEpoch` call it).
     public func prepareKMeansStart(_ train: ImageSet) throws {
@@ -348,9 +353,16 @@ public final class Trainer {
                 targets = [Int32](repeating: -1, count: own.count) + self.targets(of: Array(idx[own.count...]), in: train)
             }
             kmeansWeight = 0
-            if let start = config.kmeansStart, stepsTaken < start.steps, let kt = kmeansTargets, pseudo == nil, semi == nil {
+            if let ks = config.kmeansStart, stepsTaken < ks.steps, let kt = kmeansTargets, pseudo == nil, semi == nil {
                 targets = own.map { kt[$0] }
-                kmeansWeight = start.weight
+                kmeansWeight = ks.weight
+                kmeansShare = 1
+                if dp != nil {
+                    // Every process has the whole order and the targets: the global count is known.
+                    let local = targets!.filter { $0 >= 0 }.count
+                    let global = order[start..<end].filter { kt[$0] >= 0 }.count
+                    kmeansShare = global > 0 ? Float(local) / Float(global) : 0
+                }
             }
             stepsTaken += 1
             let (r, z, rows) = step(x, parents: parents, targets: targets, shard: shard)
