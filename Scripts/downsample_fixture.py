@@ -5,23 +5,17 @@ for the small-image rows of docs/training.md:
     acol convert OUT_DIR/small8 --parents 0-4,5-9 -o small8.h5
 8 x 8: means of 3 x 3 blocks of the centre 24 x 24; 16 x 16: means of 2 x 2 blocks of the image
 padded to 32 x 32 with zeros. Needs numpy."""
-import gzip, os, struct, sys
+import os, sys
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idx_gzip
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "Fixtures", "mnist-small")
 
 def read(name):
-    b = gzip.open(os.path.join(SRC, name)).read()
-    magic, count = struct.unpack(">II", b[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", b[8:16])
-        return np.frombuffer(b[16:], np.uint8).reshape(count, rows, cols)
-    return np.frombuffer(b[8:], np.uint8)
+    return idx_gzip.read(os.path.join(SRC, name))
 
-def write(path, a):
-    with gzip.open(path, "wb") as f:
-        f.write(struct.pack(">IIII", 2051, *a.shape) if a.ndim == 3 else struct.pack(">II", 2049, a.shape[0]))
-        f.write(a.tobytes())
+write = idx_gzip.write
 
 out = sys.argv[1] if len(sys.argv) > 1 else "."
 for d in ("small8", "small16"):

@@ -6,21 +6,10 @@ for the small-data rows of docs/training.md:
 SRC_DIR holds train-/t10k-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz. The images are drawn
 without replacement with numpy's generator seeded by SEED (kept in their order) and, unless SIZE
 is 28, resized to SIZE x SIZE by box averaging (Pillow). Needs numpy and Pillow."""
-import gzip, os, struct, sys
+import os, sys
 import numpy as np
-
-def read(path):
-    b = gzip.open(path).read()
-    magic, count = struct.unpack(">II", b[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", b[8:16])
-        return np.frombuffer(b[16:], np.uint8).reshape(count, rows, cols)
-    return np.frombuffer(b[8:], np.uint8)
-
-def write(path, a):
-    with gzip.open(path, "wb") as f:
-        f.write(struct.pack(">IIII", 2051, *a.shape) if a.ndim == 3 else struct.pack(">II", 2049, a.shape[0]))
-        f.write(a.tobytes())
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_gzip import read, write
 
 def resize(x, size):
     from PIL import Image
