@@ -15,7 +15,8 @@ public struct KMeansStart: Codable, Equatable, Sendable {
     public var weight: Float
     /// Images per parent k-means is fitted on at most (a random sample, drawn with the training
     /// seed, when a parent has more; every image is then assigned to its nearest centroid), which
-    /// bounds its time.
+    /// bounds its time. Large images lower it further: the sample holds at most `maxFitValues`
+    /// pixel values.
     public var maxFitImages: Int
     /// The parents whose images get a k-means node (nil: every parent); the images of the others
     /// have no target, and their rows train on the usual objective alone from the first step.
@@ -24,6 +25,10 @@ public struct KMeansStart: Codable, Equatable, Sendable {
     public init(steps: Int, weight: Float = 1, maxFitImages: Int = 20_000, parents: [Int]? = nil) {
         self.steps = steps; self.weight = weight; self.maxFitImages = maxFitImages; self.parents = parents
     }
+
+    /// Pixel values (floats) the fitted sample and each slice of assigned images hold at most:
+    /// 2^26, 256 MiB (20,000 images up to 57 x 57 x 1 or 32 x 32 x 3 are below it).
+    public static let maxFitValues = 1 << 26
 
     public func validate() throws {
         guard steps >= 1, weight.isFinite, weight > 0, maxFitImages >= 1 else {
@@ -67,18 +72,19 @@ public struct KMeansStart: Codable, Equatable, Sendable {
             let nodes = head.nodes(ofParent: p)
             // A random sample of at most maxFitImages to fit on (drawn with the seed; evenly
             // spaced ones could follow a periodic order of the images).
+            let fitCount = max(nodes.count, min(maxFitImages, Self.maxFitValues / max(d, 1)))
             var fitIdx = idx
-            if idx.count > maxFitImages {
+            if idx.count > fitCount {
                 var rng = SeededGenerator(seed: seed &+ 0x4B4D &+ UInt64(p))
                 fitIdx.shuffle(using: &rng)
-                fitIdx = Array(fitIdx.prefix(maxFitImages)).sorted()
+                fitIdx = Array(fitIdx.prefix(fitCount)).sorted()
             }
             var options = KMeans.Options()
             options.seed = seed &+ UInt64(p)
             let km = try KMeans.fit(KMeansBaseline.pixels(set, fitIdx), count: fitIdx.count, dimension: d,
                                     k: min(nodes.count, fitIdx.count), options: options)
             // Assign in slices, so that a large parent never needs all its pixels as floats at once.
-            let slice = 8_192
+            let slice = max(1, min(8_192, Self.maxFitValues / max(d, 1)))
             var s = 0
             while s < idx.count {
                 let part = Array(idx[s..<min(idx.count, s + slice)])

@@ -213,7 +213,7 @@ public final class Trainer {
 
     /// Computes the k-means start's targets for `train` (once; `fit` and `trainEpoch` call it).
     public func prepareKMeansStart(_ train: ImageSet) throws {
-        guard let start = config.kmeansStart, kmeansTargets == nil || kmeansTargets?.count != train.count else { return }
+        guard let start = config.kmeansStart, kmeansTargets?.count != train.count else { return }
         kmeansTargets = try start.targets(for: train, head: model.head, seed: config.seed)
     }
 
@@ -318,7 +318,7 @@ public final class Trainer {
                 }
             }
         }
-        if config.kmeansStart != nil && stepsTaken < config.kmeansStart!.steps {
+        if let ks = config.kmeansStart, stepsTaken < ks.steps {
             // (fit computes them first and reports failure; a direct caller gets no start on failure)
             try? prepareKMeansStart(train)
         }
