@@ -324,13 +324,8 @@ struct ClusterCounts: ExpressibleByArgument, Equatable {
         }
         var out = [Int?](repeating: nil, count: parentNames.count)
         for (key, n) in entries {
-            guard let p = parentNames.firstIndex(of: key) ?? Int(key).flatMap({ $0 >= 0 && $0 < parentNames.count ? $0 : nil }) else {
-                throw CLIError.option("-k: unknown parent '\(key)' (the parents are: \(parentNames.joined(separator: ", ")))")
-            }
-            // A data set written elsewhere may name two parents alike: a name cannot pick one.
-            if let q = parentNames[(p + 1)...].firstIndex(of: key), parentNames[p] == key {
-                throw CLIError.option("-k: parents \(p) and \(q) are both named '\(key)'; give the counts by position ('5,3,...') or by number ('\(p)=5')")
-            }
+            let p = try parentIndex(key, in: parentNames, option: "-k",
+                                    instead: { "give the counts by position ('5,3,...') or by number ('\($0)=5')" })
             guard out[p] == nil else { throw CLIError.option("-k: parent '\(key)' given twice") }
             out[p] = n
         }
@@ -339,4 +334,18 @@ struct ClusterCounts: ExpressibleByArgument, Equatable {
         }
         return out.map { $0! }
     }
+}
+
+/// A parent named on the command line by its name or its number ("footwear", "1"): its index.
+/// `option` starts the messages; `instead` says what to give when two parents share the name (a
+/// data set written elsewhere may name two alike), given the first one's number.
+func parentIndex(_ key: String, in parentNames: [String], option: String, instead: (Int) -> String) throws -> Int {
+    let byName = parentNames.indices.filter { parentNames[$0] == key }
+    if byName.count > 1 {
+        throw CLIError.option("\(option): parents \(byName[0]) and \(byName[1]) are both named '\(key)'; \(instead(byName[0]))")
+    }
+    guard let p = byName.first ?? Int(key).flatMap({ (0..<parentNames.count).contains($0) ? $0 : nil }) else {
+        throw CLIError.option("\(option): unknown parent '\(key)' (the parents are: \(parentNames.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")))")
+    }
+    return p
 }

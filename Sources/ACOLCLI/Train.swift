@@ -172,13 +172,7 @@ struct Train: ParsableCommand {
         var out: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let key = part.trimmingCharacters(in: .whitespaces)
-            let byName = parentNames.indices.filter { parentNames[$0] == key }
-            if byName.count > 1 {
-                throw CLIError.option("--kmeans-start-parents: parents \(byName[0]) and \(byName[1]) are both named '\(key)'; give the number")
-            }
-            guard let p = byName.first ?? Int(key).flatMap({ (0..<parentNames.count).contains($0) ? $0 : nil }) else {
-                throw CLIError.option("--kmeans-start-parents: unknown parent '\(key)' (the parents are: \(parentNames.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")))")
-            }
+            let p = try parentIndex(key, in: parentNames, option: "--kmeans-start-parents", instead: { _ in "give the number" })
             guard !out.contains(p) else { throw CLIError.option("--kmeans-start-parents: parent '\(key)' given twice") }
             out.append(p)
         }

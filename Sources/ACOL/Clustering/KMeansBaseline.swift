@@ -20,16 +20,8 @@ public enum KMeansBaseline {
         guard fit.imageSize == score.imageSize else {
             throw ACOLError.invalidData("k-means baseline: the images to fit and to score differ in size")
         }
-        let d = fit.imageSize
-        func parentsOf(_ s: ImageSet, _ name: String) throws -> [Int32] {
-            if np == 1 { return [Int32](repeating: 0, count: s.count) }
-            guard let c = s.coarseLabels else { throw ACOLError.invalidData("k-means baseline: the \(name) images have no parent labels") }
-            if let bad = c.first(where: { $0 < 0 || Int($0) >= np }) {
-                throw ACOLError.invalidData("k-means baseline: parent label \(bad) of the \(name) images is outside 0..<\(np)")
-            }
-            return c
-        }
-        let fitParents = try parentsOf(fit, "fitting"), scoreParents = try parentsOf(score, "scored")
+        let fitParents = try parents(of: fit, parents: np, what: "fitting", context: "k-means baseline")
+        let scoreParents = try parents(of: score, parents: np, what: "scored", context: "k-means baseline")
         var assignments = [Int](repeating: 0, count: score.count)
         for p in 0..<np {
             let fitIdx = (0..<fit.count).filter { fitParents[$0] == p }
@@ -37,15 +29,49 @@ public enum KMeansBaseline {
             if fitIdx.isEmpty || scoreIdx.isEmpty { continue }
             var opts = options
             opts.seed = options.seed &+ UInt64(p)
-            let nodes = head.nodes(ofParent: p)
-            let km = try KMeans.fit(pixels(fit, fitIdx), count: fitIdx.count, dimension: d, k: min(nodes.count, fitIdx.count), options: opts)
-            let (a, _) = km.assign(pixels(score, scoreIdx), count: scoreIdx.count)
-            for (o, i) in scoreIdx.enumerated() { assignments[i] = nodes[a[o]] }
+            try fitAndAssign(fit: fit, fitIndices: fitIdx, score: score, scoreIndices: scoreIdx,
+                             nodes: head.nodes(ofParent: p), options: opts) { assignments[$0] = $1 }
         }
         var parentCorrect: Int?
         if score.coarseLabels != nil { parentCorrect = score.count }   // parents are given, never wrong
         return Evaluator.score(assignments: assignments, confidences: [Float](repeating: 1, count: score.count), set: score,
                                head: head, fineNames: fineNames, parentCorrect: parentCorrect)
+    }
+
+    /// The parent of every image of `s` (all 0 with one parent); `what` names the images and
+    /// `context` the caller in the messages.
+    static func parents(of s: ImageSet, parents np: Int, what: String, context: String) throws -> [Int32] {
+        if np == 1 { return [Int32](repeating: 0, count: s.count) }
+        guard let c = s.coarseLabels, c.count == s.count else {
+            throw ACOLError.invalidData("\(context): the \(what) images have no parent labels")
+        }
+        if let bad = c.first(where: { $0 < 0 || Int($0) >= np }) {
+            throw ACOLError.invalidData("\(context): parent label \(bad) of the \(what) images is outside 0..<\(np)")
+        }
+        return c
+    }
+
+    /// Pixel values (floats) one slice of assigned images holds at most: 2^26, 256 MiB.
+    static let maxSliceValues = 1 << 26
+
+    /// k-means on the images `fitIndices` of `fit` (k = the parent's node count, at most the
+    /// images), then each image `scoreIndices[i]` of `score` is given the node of its nearest
+    /// centroid: `assign(image, node)`. Images are assigned in slices of at most `maxSliceValues`
+    /// pixel values, so that a large parent never needs all its pixels as floats at once.
+    /// Shapes: the fitted pixels [fitIndices.count, H * W * C], each slice [<= 8,192, H * W * C].
+    static func fitAndAssign(fit: ImageSet, fitIndices: [Int], score: ImageSet, scoreIndices: [Int], nodes: [Int],
+                             options: KMeans.Options, assign: (Int, Int) -> Void) throws {
+        let d = fit.imageSize
+        let km = try KMeans.fit(pixels(fit, fitIndices), count: fitIndices.count, dimension: d,
+                                k: min(nodes.count, fitIndices.count), options: options)
+        let slice = max(1, min(8_192, maxSliceValues / max(d, 1)))
+        var s = 0
+        while s < scoreIndices.count {
+            let part = Array(scoreIndices[s..<min(scoreIndices.count, s + slice)])
+            let (a, _) = km.assign(pixels(score, part), count: part.count)
+            for (o, i) in part.enumerated() { assign(i, nodes[a[o]]) }
+            s += slice
+        }
     }
 
     static func pixels(_ s: ImageSet, _ idx: [Int]) -> [Float] {

@@ -26,8 +26,9 @@ public struct KMeansStart: Codable, Equatable, Sendable {
         self.steps = steps; self.weight = weight; self.maxFitImages = maxFitImages; self.parents = parents
     }
 
-    /// Pixel values (floats) the fitted sample and each slice of assigned images hold at most:
-    /// 2^26, 256 MiB (20,000 images up to 57 x 57 x 1 or 32 x 32 x 3 are below it).
+    /// Pixel values (floats) the fitted sample holds at most: 2^26, 256 MiB (20,000 images up to
+    /// 57 x 57 x 1 or 32 x 32 x 3 are below it); the images are then assigned in slices of at
+    /// most as many (`KMeansBaseline.fitAndAssign`).
     public static let maxFitValues = 1 << 26
 
     public func validate() throws {
@@ -54,16 +55,7 @@ public struct KMeansStart: Codable, Equatable, Sendable {
     public func targets(for set: ImageSet, head: ACOLHeadSpec, seed: UInt64) throws -> [Int32] {
         try validate(parents: head.parents)
         let np = head.parents
-        var labels = [Int32](repeating: 0, count: set.count)
-        if np > 1 {
-            guard let c = set.coarseLabels, c.count == set.count else {
-                throw ACOLError.invalidData("k-means start: the training images have no parent labels")
-            }
-            if let bad = c.first(where: { $0 < 0 || Int($0) >= np }) {
-                throw ACOLError.invalidData("k-means start: parent label \(bad) is outside 0..<\(np)")
-            }
-            labels = c
-        }
+        let labels = try KMeansBaseline.parents(of: set, parents: np, what: "training", context: "k-means start")
         var out = [Int32](repeating: -1, count: set.count)
         let d = set.imageSize
         for p in 0..<np where self.parents?.contains(p) ?? true {
@@ -81,17 +73,8 @@ public struct KMeansStart: Codable, Equatable, Sendable {
             }
             var options = KMeans.Options()
             options.seed = seed &+ UInt64(p)
-            let km = try KMeans.fit(KMeansBaseline.pixels(set, fitIdx), count: fitIdx.count, dimension: d,
-                                    k: min(nodes.count, fitIdx.count), options: options)
-            // Assign in slices, so that a large parent never needs all its pixels as floats at once.
-            let slice = max(1, min(8_192, Self.maxFitValues / max(d, 1)))
-            var s = 0
-            while s < idx.count {
-                let part = Array(idx[s..<min(idx.count, s + slice)])
-                let (a, _) = km.assign(KMeansBaseline.pixels(set, part), count: part.count)
-                for (o, i) in part.enumerated() { out[i] = Int32(nodes[a[o]]) }
-                s += slice
-            }
+            try KMeansBaseline.fitAndAssign(fit: set, fitIndices: fitIdx, score: set, scoreIndices: idx, nodes: nodes,
+                                            options: options) { out[$0] = Int32($1) }
         }
         return out
     }
