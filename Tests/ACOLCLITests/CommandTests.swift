@@ -323,6 +323,16 @@ struct ParseTests {
             #expect(t.optimizerConfig(parents: 2, trainingImages: images).kind == kind, "\(images)")
         }
         #expect(try Train.parse(["d.h5", "-o", "m.h5", "--optimizer", "sgd"]).optimizerConfig(parents: 2, trainingImages: 3_000) == .sgdReference)
+        // TrainConfig.standard gives a library user the command's choice for a set of that size.
+        for (images, parents) in [(3_000, 2), (42_000, 2), (60_000, 2), (60_000, 1), (300, 4)] {
+            let c = TrainConfig.standard(trainingImages: images, parents: parents, seed: 7)
+            #expect(c.optimizer == t.optimizerConfig(parents: parents, trainingImages: images), "\(images) \(parents)")
+            #expect(c.epochs == t.defaults.epochs(forTrainingImages: images), "\(images)")
+            #expect(c.batchSize == Recipe.batchSize && c.seed == 7 && c.consistency == Recipe.consistency)
+        }
+        #expect(TrainConfig.standard(trainingImages: 3_000, parents: 2).epochs == 44)
+        #expect(TrainConfig.standard(trainingImages: 3_000, parents: 2).optimizer.kind == .adam)
+        #expect(TrainConfig.standard(trainingImages: 60_000, parents: 2).optimizer == TrainConfig().optimizer)
         for mode in [["--recipe", "paper"], ["--labelled", "10"]] {
             #expect(try Train.parse(["d.h5", "-o", "m.h5"] + mode).optimizerConfig(parents: 2, trainingImages: 3_000).kind == .sgd, "\(mode)")
         }

@@ -34,6 +34,20 @@ public struct TrainConfig: Sendable {
     }
 }
 
+extension TrainConfig {
+    /// What `acol train` uses without options for `images` training images in `parents` parents
+    /// (`Recipe.standard`): 3 epochs, or more on a small set to reach `Recipe.minimumSteps`
+    /// steps; SGD, or Adam with one parent or on a small set; the two-view terms. `TrainConfig()`
+    /// is the large-set case (3 epochs, SGD), which a set of a few thousand images does not learn
+    /// well with (docs/training.md, "Adam on small data sets").
+    public static func standard(trainingImages images: Int, parents: Int, seed: UInt64 = 1) -> TrainConfig {
+        let d = Recipe.standard
+        return TrainConfig(epochs: d.epochs(forTrainingImages: images), batchSize: d.batchSize,
+                           optimizer: d.optimizer(parents: parents, trainingImages: images), seed: seed,
+                           consistency: d.consistency)
+    }
+}
+
 /// Mini-batch training of an ACOL model on coarse labels, with per-epoch metrics.
 public final class Trainer {
     public let model: ACOLModel
