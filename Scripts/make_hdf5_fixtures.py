@@ -9,6 +9,9 @@
                          file that does not exist, and
   dataset-h5py-external.h5  with the images in external raw storage (/dev/zero): data that is not
                          in the file itself, which acol must refuse (libhdf5 would read zeros)
+  dataset-h5py-libver-latest.h5  the same layout written with libver='latest' (gzip images): with
+                         HDF5 2.0 under h5py its layout message has a version libhdf5 1.10
+                         cannot decode (acol must say the file needs an older format version)
   h5py-reference.json    what the Swift tests expect to read: the model's logits for a few
                          input images (computed here with numpy, independently of the Swift
                          code: checks the HWIO / [in, out] kernel layouts), and data-set checksums
@@ -236,6 +239,14 @@ def dataset_variants():
         f.attrs["splits"] = np.array(["train", "train"], dtype=STR)
 
 
+def dataset_libver_latest():
+    h, w, c, n = 4, 4, 1, 8
+    rng = np.random.default_rng(13)
+    with h5py.File(os.path.join(OUT, "dataset-h5py-libver-latest.h5"), "w", libver="latest") as f:
+        small_dataset(f, h, w, c, n).create_dataset(
+            "images", data=rng.integers(0, 256, size=(n, h, w, c), dtype=np.uint8), compression="gzip")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240607)
@@ -243,6 +254,7 @@ def main():
     dataset_lzf()
     dataset_outside()
     dataset_variants()
+    dataset_libver_latest()
     with open(os.path.join(OUT, "h5py-reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
         f.write("\n")

@@ -68,13 +68,16 @@ enum FileChecksum {
         guard found.size == size else {
             throw HDF5Error.damaged(path: path, problem: found.size < size
                 ? "truncated: \(found.size) bytes, expected \(size)"
-                : "\(found.size) bytes, expected \(size) (data was appended)")
+                : "\(found.size) bytes, expected \(size): it grew after acol wrote it, \(editedHint)")
         }
         guard found.crc == crc else {
-            throw HDF5Error.damaged(path: path, problem: "checksum mismatch (crc32 \(hex(found.crc)), expected \(hex(crc))): the file is corrupt or was changed by another program")
+            throw HDF5Error.damaged(path: path, problem: "checksum mismatch (crc32 \(hex(found.crc)), expected \(hex(crc))): the file is corrupt, or \(editedHint)")
         }
         FileDigest.remember(path, sha256: digest.hex())
     }
+
+    /// What to do about a file changed after acol wrote it.
+    static let editedHint = "was changed by another program (h5py in 'r+' mode, say); if that was meant, zero its first 512 bytes to read it unchecked (docs/file-format.md)"
 
     private static func hex(_ v: UInt32) -> String {
         let s = String(v, radix: 16)

@@ -65,6 +65,13 @@ public enum HDF5Error: Error, LocalizedError, Equatable {
                 let verb = details.contains("write failed") || details.contains("_write") ? "cannot write" : "cannot read"
                 return "\(p): \(verb): \(details[r.upperBound..<end]) (HDF5 \(operation))"
             }
+            // A structure of a newer file-format version (h5py with libver='latest' on HDF5 1.12
+            // or later writes some): say so, and how to write a file this libhdf5 reads.
+            if let r = details.range(of: "bad version number for ") {
+                let what = details[r.upperBound...].prefix { $0 != "(" && $0 != ";" && $0 != "'" }
+                    .trimmingCharacters(in: .whitespaces)
+                return "\(p): written by a newer HDF5 library than acol's (libhdf5 \(HDF5Library.version)): a \(what) of a later format version (HDF5 \(operation)); write it with h5py's default libver ('earliest') or libver=('earliest', 'v110')"
+            }
             return details.isEmpty ? "\(p): HDF5 error in \(operation)" : "\(p): HDF5 error in \(operation): \(details)"
         case .io(let p, let operation, let reason):
             return "\(p): \(operation) failed: \(reason)"

@@ -51,7 +51,14 @@ public enum HDF5Inspector {
                 return .notHDF5
             }
             defer { root.close() }
-            guard try root.hasAttribute("format"), let format = try? root.stringAttribute("format") else {
+            guard try root.hasAttribute("format") else { return .foreignHDF5(format: nil) }
+            let format: String
+            do {
+                format = try root.stringAttribute("format")
+            } catch let e as HDF5Error {
+                // A `format` that is not one string makes a foreign file; one libhdf5 cannot
+                // read (a damaged heap) is an error, not a foreign file.
+                if case .library = e { throw e }
                 return .foreignHDF5(format: nil)
             }
             let version = (try? root.intAttribute("format_version")) ?? 0
@@ -107,7 +114,7 @@ public enum HDF5Inspector {
         let n = shape.reduce(1, *)
         func clip(_ s: String) -> String { s.count > 120 ? String(s.prefix(117)) + "..." : s }
         if dtype.hasPrefix("string") {
-            guard let r = try? a.readStrings() else { return "?" }
+            guard let r = try? a.readStrings() else { return "<unreadable>" }
             if r.scalar { return clip("\"" + (r.values.first ?? "") + "\"") }
             return clip("[" + r.values.prefix(16).map { "\"\($0)\"" }.joined(separator: ", ") + (n > 16 ? ", ..." : "") + "]")
         }
@@ -116,13 +123,13 @@ public enum HDF5Inspector {
         }
         let text: [String]
         if dtype.hasPrefix("float") {
-            guard let v = try? a.readAll(Double.self).values else { return "?" }
+            guard let v = try? a.readAll(Double.self).values else { return "<unreadable>" }
             text = v.map { "\($0)" }
         } else if dtype == "uint64" {
-            guard let v = try? a.readAll(UInt64.self).values else { return "?" }
+            guard let v = try? a.readAll(UInt64.self).values else { return "<unreadable>" }
             text = v.map { "\($0)" }
         } else {
-            guard let v = try? a.readAll(Int64.self).values else { return "?" }
+            guard let v = try? a.readAll(Int64.self).values else { return "<unreadable>" }
             text = v.map { "\($0)" }
         }
         return shape.isEmpty ? (text.first ?? "") : "[" + text.joined(separator: ", ") + "]"

@@ -152,6 +152,23 @@ struct ReliabilityTests {
         #expect(r.stderr.contains("4 images, 2 errors"))
     }
 
+    /// A model path that is a loop of symbolic links or a link to nothing says so (was "no such
+    /// file" for both), for every command that takes a model or an HDF5 file.
+    @Test func linksThatLeadNowhereAreNamed() throws {
+        let dir = try TempDir()
+        try FileManager.default.createSymbolicLink(atPath: dir.path("loop.h5"), withDestinationPath: "loop.h5")
+        try FileManager.default.createSymbolicLink(atPath: dir.path("dangling.h5"), withDestinationPath: "gone.h5")
+        for (file, says) in [("loop.h5", "loop.h5: Too many levels of symbolic links"),
+                             ("dangling.h5", "dangling.h5: a symbolic link to 'gone.h5', which does not exist"),
+                             ("absent.h5", "absent.h5: no such file")] {
+            for args in [["inspect", file], ["eval", file, file], ["export", file, "-o", "x.onnx"]] {
+                let r = try CLI.run(args, in: dir.url)
+                #expect(r.status == 1 && r.stderr.contains(says), "\(args): \(r.stderr)")
+            }
+        }
+        #expect(!dir.files.contains("x.onnx"))
+    }
+
     @Test func degenerateDataIsRefused() throws {
         let dir = try TempDir()
         // One training image: no step can be taken, so no model is saved.

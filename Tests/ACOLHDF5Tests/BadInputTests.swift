@@ -76,6 +76,62 @@ extension HDF5Tests {
             #expect(dir.openObjects().isEmpty)
         }
 
+        /// h5py with libver='latest' on HDF5 2.0 writes a layout message version libhdf5 1.10
+        /// cannot decode: one line says the file is from a newer HDF5 and how to write one this
+        /// reads (was a raw chain of libhdf5 frames ending in "bad version number").
+        @Test func aNewerFormatVersionIsNamed() throws {
+            let path = Fixture.path("dataset-h5py-libver-latest.h5")
+            let e = expectHDF5Error { _ = try DatasetReader(path: path).read(split: "train") }
+            let text = e?.errorDescription ?? ""
+            #expect(e?.path == path)
+            #expect(text.hasPrefix("\(path): written by a newer HDF5 library than acol's (libhdf5 \(HDF5Library.version))"), "\(text)")
+            #expect(text.contains("layout message") && text.contains("libver=('earliest', 'v110')") && !text.contains("H5O_"), "\(text)")
+            #expect(text.split(whereSeparator: \.isNewline).count == 1)
+        }
+
+        /// A file acol wrote and another program changed afterwards (h5py "r+" appends): the
+        /// message says so and how to accept the change, for growth and for a changed CRC.
+        @Test func anEditedFileSaysHowToAcceptIt() throws {
+            let dir = TempDir()
+            let model = dir.file("model.h5")
+            try ModelFile.save(try makeModel(), to: model)
+            let full = try Data(contentsOf: URL(fileURLWithPath: model))
+            var grown = full
+            grown.append(contentsOf: [UInt8](repeating: 7, count: 100))
+            var changed = [UInt8](full)
+            changed[changed.count - 3] ^= 0xFF
+            for (bytes, what) in [(grown, "it grew after acol wrote it"), (Data(changed), "checksum mismatch")] {
+                let p = dir.file("edited.h5")
+                try bytes.write(to: URL(fileURLWithPath: p))
+                let e = expectHDF5Error { _ = try ModelFile.load(p) }
+                guard case .damaged? = e else { Issue.record("expected .damaged, got \(String(describing: e))"); continue }
+                let text = e?.errorDescription ?? ""
+                #expect(text.contains(what) && text.contains("h5py in 'r+' mode") && text.contains("zero its first 512 bytes"), "\(text)")
+            }
+        }
+
+        /// A `format` attribute libhdf5 cannot read (its string's global heap collection claims
+        /// 2^40 bytes) is an error, not a foreign file with no format (inspect printed "not
+        /// written by acol" and succeeded).
+        @Test func anUnreadableFormatIsAnError() throws {
+            let dir = TempDir()
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixture.path("dataset-h5py.h5"))))
+            let sig: [UInt8] = Array("GCOL".utf8)
+            guard let at = (0..<(bytes.count - 16)).first(where: { Array(bytes[$0..<$0 + 4]) == sig }) else {
+                Issue.record("no global heap in the fixture"); return
+            }
+            // GCOL, version, 3 reserved bytes, then the collection size (8 bytes, little-endian).
+            for i in 0..<8 { bytes[at + 8 + i] = i == 5 ? 1 : 0 }
+            let p = dir.file("heap.h5")
+            try Data(bytes).write(to: URL(fileURLWithPath: p))
+            let e = expectHDF5Error { _ = try HDF5Inspector.classify(p) }
+            #expect(e?.path == p)
+            #expect(e?.errorDescription?.contains("'format'") == true, "\(String(describing: e))")
+            #expect(dir.openObjects().isEmpty)
+            // The unmodified file classifies as before.
+            #expect(try HDF5Inspector.classify(Fixture.path("dataset-h5py.h5")) == .dataset(version: 1))
+        }
+
         /// h5py's lzf filter is not in libhdf5: the images cannot be read, and the error says
         /// which filter and what to do (was libhdf5's whole plugin-search stack).
         @Test func aFilterThisLibraryLacksIsNamed() throws {
