@@ -206,10 +206,30 @@ func checkLength(_ path: String, expected: Int, gzip: Bool, what: String) throws
     }
     if let isize = try gzipTrailerSize(path), isize != UInt32(truncatingIfNeeded: expected) {
         // The trailer's ISIZE is the last 4 bytes of the file: a file cut short, with bytes
-        // after its gzip data, or of several gzip members ends in something else.
+        // after its gzip data, or of several gzip members (concatenated .gz files, which gzip
+        // and Python read as one) ends in something else. Count the data to tell them apart:
+        // at most expected + 1 bytes are inflated, through a fixed buffer.
+        let found = try gzipDataLength(path, atMost: expected + 1)
+        if found == expected { return }
         throw DatasetError.truncated(path: path, expected: "\(expected) bytes after decompression (\(what))",
-                                     found: "a gzip trailer that says \(isize): the file is cut short or damaged, has bytes after its gzip data, or holds several gzip members (concatenated .gz files; acol reads one: recompress with gzip)")
+                                     found: found > expected ? "more data than that" : "\(found) bytes")
     }
+}
+
+/// The decompressed length of a gzip file (all its members), counted up to `limit`.
+func gzipDataLength(_ path: String, atMost limit: Int) throws -> Int {
+    let g = try GzipFile(path)
+    defer { g.close() }
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    var total = 0
+    while total < limit {
+        let n = try buffer.withUnsafeMutableBytes { b in
+            try g.read(UnsafeMutableRawBufferPointer(rebasing: b[..<min(b.count, limit - total)]))
+        }
+        if n == 0 { break }
+        total += n
+    }
+    return total
 }
 
 /// A zlib (RFC 1950) stream stored in bytes [offset, offset + length) of a plain file.

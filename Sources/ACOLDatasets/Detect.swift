@@ -33,7 +33,10 @@ enum Detect {
         if head.starts(with: Array("BZh".utf8)) { return ("a bzip2-compressed file", "decompress it first (bunzip2)") }
         if head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return ("an xz-compressed file", "decompress it first (unxz)") }
         if isTar(head) { return ("a tar archive", "\(extract) (tar xf)") }
-        if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
+        // Protocols 2-5 start with PROTO; Python 2's default protocol 0 with MARK DICT ("(dp"),
+        // protocol 1 with EMPTY_DICT BINPUT ("}q"): no CIFAR record starts so (label 40 or 125).
+        if head.count >= 2, (head[0] == 0x80 && (2...5).contains(head[1]))
+            || head.starts(with: Array("(dp".utf8)) || head.starts(with: Array("}q".utf8)) {
             return ("a Python pickle (CIFAR's python version)", "use the binary version (cifar-10-binary.tar.gz, cifar-100-binary.tar.gz), whose batches acol reads")
         }
         if head.starts(with: [0x1f, 0x8b]), let g = try? GzipFile(path) {

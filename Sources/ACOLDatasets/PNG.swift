@@ -36,9 +36,19 @@ struct PNGHeader {
             throw DatasetError.badHeader(path: path, expected: "a PNG of sides 1...\(maxSide) and at most \(maxPixels) pixels",
                                          found: "\(h.width)x\(h.height)")
         }
-        guard [0, 2, 3, 4, 6].contains(h.colorType), [1, 2, 4, 8, 16].contains(h.bitDepth) else {
-            throw DatasetError.badHeader(path: path, expected: "a PNG colour type 0, 2, 3, 4 or 6 and bit depth 1...16",
+        // The bit depths the PNG specification allows for each colour type (table 11.1).
+        let depths: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]
+        guard let allowed = depths[h.colorType] else {
+            throw DatasetError.badHeader(path: path, expected: "a PNG colour type 0, 2, 3, 4 or 6",
                                          found: "colour type \(h.colorType), bit depth \(h.bitDepth)")
+        }
+        guard allowed.contains(h.bitDepth) else {
+            throw DatasetError.badHeader(path: path, expected: "a bit depth of \(allowed.map(String.init).joined(separator: ", ")) for PNG colour type \(h.colorType)",
+                                         found: "bit depth \(h.bitDepth)")
+        }
+        guard b[26] == 0, b[27] == 0, b[28] <= 1 else {
+            throw DatasetError.badHeader(path: path, expected: "PNG compression method 0, filter method 0 and interlace method 0 or 1",
+                                         found: "\(b[26]), \(b[27]) and \(b[28])")
         }
         try ImportLimits.checkImage(path: path, height: h.height, width: h.width, channels: h.channels, what: "a PNG")
         let samples = h.colorType == 3 ? 1 : h.channels

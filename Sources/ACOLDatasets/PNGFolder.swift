@@ -10,14 +10,16 @@ enum PNGFolder {
 
     /// True when `dir` has class folders with PNG files (one or two levels down, or under train/ test/).
     static func looksLikePNGFolder(_ dir: String) throws -> Bool {
-        func hasPNGs(_ d: String, depth: Int) -> Bool {
-            guard let names = try? Detect.list(d) else { return false }
+        // A folder that cannot be listed (a name that is not UTF-8, no permission) is an error
+        // naming it, not "unknown layout": the other layouts were ruled out before this one.
+        func hasPNGs(_ d: String, depth: Int) throws -> Bool {
+            let names = try Detect.list(d)
             if names.contains(where: isPNGName) { return true }
             if depth == 0 { return false }
-            return names.contains { Detect.isDirectory(Detect.join(d, $0)) && hasPNGs(Detect.join(d, $0), depth: depth - 1) }
+            return try names.contains { try Detect.isDirectory(Detect.join(d, $0)) && hasPNGs(Detect.join(d, $0), depth: depth - 1) }
         }
         let names = try Detect.list(dir)
-        return names.contains { Detect.isDirectory(Detect.join(dir, $0)) && hasPNGs(Detect.join(dir, $0), depth: 2) }
+        return try names.contains { try Detect.isDirectory(Detect.join(dir, $0)) && hasPNGs(Detect.join(dir, $0), depth: 2) }
     }
 
     /// A class: its parent folder (two-level layouts) and name.
@@ -132,7 +134,9 @@ enum PNGFolder {
                         }
                     } else {
                         do {
-                            let info = try PNGDecoder.info(path: f)
+                            // Decoded whole: the first image sets the size and channels, so it
+                            // must be one that is kept (a damaged palette passes the header).
+                            let info = try PNGDecoder.decode(path: f, channels: nil, headerChecked: true)
                             first = (f, Shape(height: info.height, width: info.width, channels: info.channels))
                         } catch let e as DatasetError {
                             if options.skipBadFiles { warnings.append("skipped \(e.localizedDescription)"); continue }

@@ -136,10 +136,14 @@ func expectCIFARPixels(_ set: ImageSet, records: [Int]) {
         try withTempDir { dir in
             // Protocol 2's opening (0x80 0x02, then an empty dict), padded to a size that is no
             // whole number of records.
-            try write([0x80, 0x02, 0x7d, 0x71, 0x00] + [UInt8](repeating: 0x2e, count: 18_669), dir + "/data_batch_1")
-            let e = conversionError([dir + "/data_batch_1"])
-            #expect(e?.errorDescription == "\(dir)/data_batch_1: unknown layout: expected CIFAR binary records, found a Python pickle (CIFAR's python version): "
-                    + "use the binary version (cifar-10-binary.tar.gz, cifar-100-binary.tar.gz), whose batches acol reads")
+            // Protocols 0 and 1 (Python 2's pickle.dump default, and its binary one) start with
+            // "(dp" and "}q" instead: named too (were "truncated" binary records).
+            for head in [[0x80, 0x02, 0x7d, 0x71, 0x00], Array("(dp0\nS'data'\n".utf8), [0x7d, 0x71, 0x00, 0x28]] as [[UInt8]] {
+                try write(head + [UInt8](repeating: 0x2e, count: 18_669), dir + "/data_batch_1")
+                let e = conversionError([dir + "/data_batch_1"])
+                #expect(e?.errorDescription == "\(dir)/data_batch_1: unknown layout: expected CIFAR binary records, found a Python pickle (CIFAR's python version): "
+                        + "use the binary version (cifar-10-binary.tar.gz, cifar-100-binary.tar.gz), whose batches acol reads", "\(head)")
+            }
         }
     }
 }

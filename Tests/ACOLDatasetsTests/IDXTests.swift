@@ -166,6 +166,31 @@ import ACOLDatasets
         }
     }
 
+    /// A gzip file of several members (concatenated .gz files; gzip and Python read them as one
+    /// stream) converts as the one-member file does (its trailer states only the last member's
+    /// size; it was refused as "cut short"); one cut inside a member is still refused.
+    @Test func severalGzipMembersReadAsOne() throws {
+        try withTempDir { dir in
+            let pixels = (0..<(20 * 784)).map { UInt8(truncatingIfNeeded: $0 * 7919 >> 3) }
+            let images = idxImages(n: 20, pixels: pixels), labels = idxLabels((0..<20).map { UInt8($0 % 10) })
+            try writeGz(images, dir + "/one/train-images-idx3-ubyte.gz")
+            try write(labels, dir + "/one/train-labels-idx1-ubyte")
+            try writeGz(Array(images[..<5000]), dir + "/m1.gz")
+            try writeGz(Array(images[5000...]), dir + "/m2.gz")
+            let joined = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/m1.gz"))) + [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/m2.gz")))
+            try write(joined, dir + "/two/train-images-idx3-ubyte.gz")
+            try write(labels, dir + "/two/train-labels-idx1-ubyte")
+            let (a, _) = try convert([dir + "/one"]), (b, _) = try convert([dir + "/two"])
+            #expect(b.split("train")?.pixels == a.split("train")?.pixels)
+            #expect(b.split("train")?.pixels == pixels)
+            // The second member cut short: refused, naming the file.
+            try write(Array(joined.dropLast(40)), dir + "/cut/train-images-idx3-ubyte.gz")
+            try write(labels, dir + "/cut/train-labels-idx1-ubyte")
+            guard case .truncated(let p, _, _)? = conversionError([dir + "/cut"]) else { Issue.record("cut member not refused"); return }
+            #expect(p == dir + "/cut/train-images-idx3-ubyte.gz")
+        }
+    }
+
     @Test func countMismatchAndLabelRange() throws {
         try withTempDir { dir in
             try write(idxImages(n: 3), dir + "/a/train-images-idx3-ubyte")

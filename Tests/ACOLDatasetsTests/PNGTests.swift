@@ -229,4 +229,52 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
             #expect(conversionError([dir]) == nil)
         }
     }
+
+    /// A folder whose only class folder holds a name that is not UTF-8: the error names that
+    /// file (the layout detection swallowed it and said "unknown layout").
+    @Test func aBadNameInTheOnlyClassFolderIsNamed() throws {
+        try withTempDir { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/a", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixture("mnist-png/000-digit7.png"), toPath: dir + "/a/one.png")
+            let file = Array((dir + "/a/bad").utf8CString.dropLast()) + [CChar(bitPattern: 0xff)] + Array(".png".utf8CString)
+            let fd = open(file, O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0)
+            close(fd)
+            defer { unlink(file) }
+            #expect(conversionError([dir])?.errorDescription == "\(dir)/a/bad\\xff.png: cannot read: the name is not valid UTF-8; rename it")
+        }
+    }
+
+    /// With --skip-bad, a first file whose header is fine but whose pixels are not (a palette
+    /// index past the palette) is skipped before it sets the channels: the grey images after it
+    /// make a grey data set (was RGB, from the skipped palette image).
+    @Test func aSkippedFirstFileDoesNotSetTheChannels() throws {
+        try withTempDir { dir in
+            let badPalette = PNGBuild.png(width: 2, height: 2, colorType: 3, rows: [[7, 0], [1, 2]], palette: [UInt8](repeating: 90, count: 12))
+            try write(badPalette, dir + "/a/0-bad.png")
+            let grey = PNGBuild.png(width: 2, height: 2, colorType: 0, rows: [[10, 20], [30, 40]])
+            try write(grey, dir + "/a/1-good.png")
+            try write(grey, dir + "/b/0.png")
+            let (sink, summary) = try convert([dir], ConvertOptions(skipBadFiles: true))
+            #expect(sink.description?.channels == 1)
+            #expect(sink.split("train")?.count == 2)
+            #expect(summary.warnings.contains { $0.contains("0-bad.png") })
+            #expect(!summary.warnings.contains { $0.contains("in colour") }, "\(summary.warnings)")
+        }
+    }
+
+    /// A bit depth the PNG specification does not allow for the colour type is refused from the
+    /// header, naming what is allowed (so --skip-bad skips it before it counts as a colour image).
+    @Test func bitDepthsTheColourTypeDoesNotAllowAreRefused() throws {
+        try withTempDir { dir in
+            for (ct, depth, allowed) in [(3, 16, "1, 2, 4, 8"), (2, 4, "8, 16"), (6, 1, "8, 16"), (4, 2, "8, 16")] as [(UInt8, UInt8, String)] {
+                let p = dir + "/c\(ct)-d\(depth).png"
+                try write(PNGBuild.png(width: 1, height: 1, colorType: ct, rows: [[0, 0, 0, 0]], bitDepth: depth), p)
+                var e: DatasetError?
+                do { _ = try PNGDecoder.decode(path: p) } catch let x as DatasetError { e = x }
+                #expect(e?.errorDescription?.contains("a bit depth of \(allowed) for PNG colour type \(ct)") == true, "\(String(describing: e))")
+                #expect(e?.errorDescription?.contains(p) == true)
+            }
+        }
+    }
 }
