@@ -12,6 +12,8 @@
   dataset-h5py-libver-latest.h5  the same layout written with libver='latest' (gzip images): with
                          HDF5 2.0 under h5py its layout message has a version libhdf5 1.10
                          cannot decode (acol must say the file needs an older format version)
+  dataset-h5py-empty-source.h5  the same layout whose descriptive `source` attribute is
+                         h5py.Empty (a null dataspace): read as no source
   h5py-reference.json    what the Swift tests expect to read: the model's logits for a few
                          input images (computed here with numpy, independently of the Swift
                          code: checks the HWIO / [in, out] kernel layouts), and data-set checksums
@@ -247,6 +249,15 @@ def dataset_libver_latest():
             "images", data=rng.integers(0, 256, size=(n, h, w, c), dtype=np.uint8), compression="gzip")
 
 
+def dataset_empty_source():
+    h, w, c, n = 4, 4, 1, 8
+    rng = np.random.default_rng(17)
+    with h5py.File(os.path.join(OUT, "dataset-h5py-empty-source.h5"), "w") as f:
+        g = small_dataset(f, h, w, c, n)
+        g.create_dataset("images", data=rng.integers(0, 256, size=(n, h, w, c), dtype=np.uint8))
+        f.attrs["source"] = h5py.Empty(STR)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240607)
@@ -255,6 +266,7 @@ def main():
     dataset_outside()
     dataset_variants()
     dataset_libver_latest()
+    dataset_empty_source()
     with open(os.path.join(OUT, "h5py-reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
         f.write("\n")

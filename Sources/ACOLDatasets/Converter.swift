@@ -168,7 +168,7 @@ public enum Converter {
                                          channels: options.channels ?? plan.shape.channels),
                             resize: options.resize, skipBadFiles: options.skipBadFiles, warnings: warnings)
         if (target.shape.height != plan.shape.height || target.shape.width != plan.shape.width) && options.resize == .none {
-            throw DatasetError.invalidOption("the images are \(plan.shape.height)x\(plan.shape.width); a size of \(target.shape.height)x\(target.shape.width) needs a resize mode (nearest or bilinear)")
+            throw DatasetError.invalidOption("the images are \(plan.shape.width)x\(plan.shape.height) (width x height); a size of \(target.shape.width)x\(target.shape.height) needs a resize mode (nearest or bilinear)")
         }
         try ImportLimits.checkTarget(height: target.shape.height, width: target.shape.width, channels: target.shape.channels)
         let batchSize = ImportLimits.batchImages(requested: options.batchSize, imageBytes: [plan.shape.size, target.shape.size])

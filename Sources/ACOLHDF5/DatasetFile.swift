@@ -306,7 +306,7 @@ public final class DatasetReader {
                 throw bad("/ attribute 'parent_of_fine'", "entry \(badIndex) is \(pof[badIndex]), expected a parent index in 0..<\(parents.count)")
             }
         }
-        let source = try root.hasAttribute("source") ? try root.stringAttribute("source") : ""
+        let source = try root.optionalStringAttribute("source") ?? ""
         var shard: Shard?
         if try root.hasAttribute("shard") {
             let text = try root.stringAttribute("shard")

@@ -641,6 +641,20 @@ extension H5ID {
         }
     }
 
+    /// A descriptive string attribute: nil when it is absent or empty (h5py's `h5py.Empty`, a
+    /// null dataspace); one string otherwise, as `stringAttribute`.
+    func optionalStringAttribute(_ attr: String) throws -> String? {
+        guard try hasAttribute(attr) else { return nil }
+        return try closing(openAttribute(attr)) { a in
+            let r = try a.readStrings()
+            if r.values.isEmpty && !r.scalar { return nil }
+            guard r.values.count == 1, let s = r.values.first else {
+                throw HDF5Error.invalidContent(path: path, object: a.name, problem: "expected one string, found \(r.values.count)")
+            }
+            return s
+        }
+    }
+
     func stringArrayAttribute(_ attr: String) throws -> [String] {
         try closing(openAttribute(attr)) { try $0.readStrings().values }
     }

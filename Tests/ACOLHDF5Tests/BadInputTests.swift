@@ -89,6 +89,14 @@ extension HDF5Tests {
             #expect(text.split(whereSeparator: \.isNewline).count == 1)
         }
 
+        /// A descriptive `source` attribute written as h5py.Empty (a null dataspace) reads as no
+        /// source; the images read as usual (every command refused the file).
+        @Test func anEmptySourceIsNoSource() throws {
+            let r = try DatasetReader(path: Fixture.path("dataset-h5py-empty-source.h5"))
+            #expect(r.description.source == "")
+            #expect(try r.read(split: "train").count == 8)
+        }
+
         /// A file acol wrote and another program changed afterwards (h5py "r+" appends): the
         /// message says so and how to accept the change, for growth and for a changed CRC.
         @Test func anEditedFileSaysHowToAcceptIt() throws {
