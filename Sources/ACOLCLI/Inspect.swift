@@ -123,7 +123,7 @@ struct Inspect: ParsableCommand {
                 String(format: ", consistency %g (%@), marginal %g", c.weight, c.views.rawValue, c.marginalWeight)
             } ?? ""
             Console.out("training: \(opt), batch \(t.batchSize), \(t.epochs) epochs, seed \(t.seed)\(views)" + (t.heads > 1 ? ", \(t.heads) heads" : "") + (t.kmeansStart.map { ks in
-                            ", k-means start \(ks.steps) steps (weight \(String(format: "%g", ks.weight))"
+                            ", k-means start \(ks.steps) steps (weight \(String(format: "%g", ks.weight)); \(ks.trainsBody ? "head and body" : "head only")"
                                 + (ks.parents.map { "; parents " + $0.map { p in p < s.parentNames.count ? printable(s.parentNames[p]) : "\(p)" }.joined(separator: ", ") } ?? "") + ")"
                         } ?? "") +
                         (t.datasetFile.map { ", data \($0)" } ?? "") + (t.datasetSHA256.map { " (sha256 \($0.prefix(12))…)" } ?? ""))

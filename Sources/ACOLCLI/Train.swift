@@ -161,7 +161,7 @@ struct Train: ParsableCommand {
     @Option(help: "Heads trained side by side on the same features (IIC's sub-heads): after each epoch the head with the lowest mean objective becomes the model's head, the others go on training; only that head is saved (default 1; not with --unsupervised; docs/training.md says where it helped and where not).")
     var heads: Int?
 
-    @Option(help: "A k-means start: for the first N training steps, also pull each image towards the node that k-means on the pixels inside its parent gives it (cross-entropy, weight 1), then train on the usual objective; 0: none (the default). Not with --unsupervised or --labelled (docs/training.md, \"A k-means start\").")
+    @Option(help: "A k-means start: for the first N training steps, also pull each image towards the node that k-means on the pixels inside its parent gives it (cross-entropy, weight 1, training the head's last layer only), then train on the usual objective; 0: none (the default). Not with --unsupervised or --labelled (docs/training.md, \"A k-means start\").")
     var kmeansStart: Int?
 
     @Option(help: "The parents that get the k-means start, by name or number, comma-separated ('footwear', '1,3'); the others train without it (default: every parent; needs --kmeans-start).")

@@ -120,12 +120,13 @@ struct BinaryTests {
         #expect(t.stderr.contains("; k-means start, 3 steps (5-9)"))
         #expect(t.stderr.contains("k-means start: k-means inside each parent on the training pixels"))
         let i = try CLI.run(["inspect", "kstart.h5"], in: dir.url)
-        #expect(i.stdout.contains(", k-means start 3 steps (weight 1; parents 5-9)"), "\(i.stdout)")
+        #expect(i.stdout.contains(", k-means start 3 steps (weight 1; head only; parents 5-9)"), "\(i.stdout)")
         let ij = try CLI.run(["inspect", "kstart.h5", "--json"], in: dir.url)
         let model = try #require(try JSONSerialization.jsonObject(with: Data(ij.stdout.utf8)) as? [String: Any])
         let training = try #require(model["training"] as? [String: Any])
         #expect((training["kmeansStart"] as? [String: Any])?["steps"] as? Int == 3)
         #expect((training["kmeansStart"] as? [String: Any])?["parents"] as? [Int] == [1])
+        #expect((training["kmeansStart"] as? [String: Any])?["trainsBody"] as? Bool == false)
         // A parent the data set does not have: one line naming the parents, no model written.
         let bad = try CLI.run(["train", f.data, "-o", "kbad.h5", "--arch", "mlp", "--epochs", "1", "--limit", "100",
                                "--kmeans-start", "3", "--kmeans-start-parents", "shoes"], in: dir.url)

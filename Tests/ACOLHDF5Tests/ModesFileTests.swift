@@ -66,6 +66,15 @@ extension HDF5Tests {
             let path = dir.file("k.h5")
             try ModelFile.save(m, to: path)
             #expect(try ModelFile.load(path).settings?.kmeansStart == KMeansStart(steps: 300, weight: 0.5, maxFitImages: 1_000, parents: [1]))
+            settings.kmeansStart?.trainsBody = true
+            try ModelFile.save(ACOLModel(network: try Network(spec: spec, seed: 3), gar: GARConfig(),
+                                         preprocessing: Preprocessing(height: 8, width: 8, channels: 1), settings: settings), to: path)
+            #expect(try ModelFile.load(path).settings?.kmeansStart?.trainsBody == true)
+            // A record written before trainsBody existed: the term had trained the body.
+            let old = try craftedModel(dir, "old.h5") { f in
+                try closing(f.openGroup("training")) { try $0.setAttribute("kmeans_start", string: #"{"steps":5,"weight":1,"maxFitImages":20000}"#) }
+            }
+            #expect(try ModelFile.load(old).settings?.kmeansStart == KMeansStart(steps: 5, trainsBody: true))
             let without = try craftedModel(dir, "none.h5") { _ in }
             #expect(try ModelFile.load(without).settings != nil && ModelFile.load(without).settings?.kmeansStart == nil)
             let zero = try craftedModel(dir, "zero.h5") { f in

@@ -211,12 +211,24 @@ public final class Network {
     /// as with one head whatever their number.
     @discardableResult
     public func backward(dZ: Tensor, extraDZ: [Tensor], shard: BatchShard?) -> Tensor {
-        var d = headDense.backward(dZ, shard: shard)
+        backward(dZ: dZ, extraDZ: extraDZ, headOnly: nil, shard: shard)
+    }
+
+    /// As `backward(dZ:extraDZ:shard:)`, with a part of the gradient that trains a head's own
+    /// weights only: `headOnly` [m, n] is added to dZ for the head's dense layer and does not
+    /// reach G, F or the body (a stop-gradient at the head's input); `extraHeadOnly` the same
+    /// for each extra head (empty, or one per extra head). nil / empty: none. The k-means start
+    /// uses it (`KMeansStart.trainsBody` false).
+    @discardableResult
+    public func backward(dZ: Tensor, extraDZ: [Tensor], headOnly: Tensor?, extraHeadOnly: [Tensor] = [],
+                         shard: BatchShard?) -> Tensor {
+        var d = Self.backward(headDense, dZ, headOnly: headOnly, shard: shard)
         if !extraDZ.isEmpty {
             precondition(extraDZ.count == extraHeads.count, "Network.backward: one dZ per extra head")
+            precondition(extraHeadOnly.isEmpty || extraHeadOnly.count == extraHeads.count, "Network.backward: one headOnly per extra head")
             var sum = d.data
-            for (h, dz) in zip(extraHeads, extraDZ) {
-                let dh = h.backward(dz, shard: shard)
+            for (i, (h, dz)) in zip(extraHeads, extraDZ).enumerated() {
+                let dh = Self.backward(h, dz, headOnly: extraHeadOnly.isEmpty ? nil : extraHeadOnly[i], shard: shard)
                 sum.withUnsafeMutableBufferPointer { sp in
                     dh.data.withUnsafeBufferPointer { hp in for i in 0..<sp.count { sp[i] += hp[i] } }
                 }
@@ -232,6 +244,27 @@ public final class Network {
             d = l.backward(d.reshaped([d.rows] + l.outputShape), shard: shard)
         }
         return computesInputGradient ? d : Tensor(shape: [0], data: [])
+    }
+
+    /// dZ [m, n] through one head's dense layer, whose weights also get `headOnly` [m, n]:
+    /// returns dG [m, h] of dZ alone (dG = (dZ + headOnly) W^T - headOnly W^T, W [h, n]).
+    private static func backward(_ head: Dense, _ dZ: Tensor, headOnly: Tensor?, shard: BatchShard?) -> Tensor {
+        guard let only = headOnly else { return head.backward(dZ, shard: shard) }
+        precondition(only.shape == dZ.shape, "Network.backward: headOnly must have dZ's shape")
+        var total = dZ.data
+        for i in 0..<total.count { total[i] += only.data[i] }
+        var d = head.backward(Tensor(shape: dZ.shape, data: total), shard: shard)
+        let m = dZ.rows, n = dZ.columns, h = d.columns
+        let negated = only.data.map { -$0 }
+        negated.withUnsafeBufferPointer { a in
+            head.kernel.value.withUnsafeBufferPointer { w in
+                d.data.withUnsafeMutableBufferPointer { c in
+                    parallelGemm(transB: true, m: m, n: h, k: n, a: a.baseAddress!, lda: n, b: w.baseAddress!, ldb: n,
+                                 beta: 1, c: c.baseAddress!, ldc: h)
+                }
+            }
+        }
+        return d
     }
 
     /// Inference: Z for every example of x, `batchSize` at a time.

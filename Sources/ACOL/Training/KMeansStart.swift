@@ -3,8 +3,9 @@ import Foundation
 /// A k-means start: before training, k-means on the pixels inside each parent (as `acol baseline
 /// kmeans`) gives every training image a node (cluster c of parent p: the head's c-th node of p);
 /// during the first `steps` steps the objective also has the cross-entropy of softmax(Z) against
-/// that node, with weight `weight`, on every row (both views). After them the network trains on
-/// the usual objective alone. No fine label is read.
+/// that node, with weight `weight`, on every row (both views); its gradient trains the head's
+/// dense layer only unless `trainsBody`. After them the network trains on the usual objective
+/// alone. No fine label is read.
 ///
 /// It starts the duplicates of each parent from a partition of the raw pixels instead of from the
 /// random initial weights: docs/training.md ("A k-means start") has what it did on which data.
@@ -21,9 +22,27 @@ public struct KMeansStart: Codable, Equatable, Sendable {
     /// The parents whose images get a k-means node (nil: every parent); the images of the others
     /// have no target, and their rows train on the usual objective alone from the first step.
     public var parents: [Int]?
+    /// Whether the term's gradient reaches the body (false: it trains the head's dense layer
+    /// only, a stop-gradient at the head's input). With the body trained by it, the grey levels
+    /// that k-means follows in one parent were learnt by the shared features and cost the other
+    /// parents (Fashion-MNIST's tops); docs/training.md, "A k-means start".
+    public var trainsBody: Bool
 
-    public init(steps: Int, weight: Float = 1, maxFitImages: Int = 20_000, parents: [Int]? = nil) {
+    public init(steps: Int, weight: Float = 1, maxFitImages: Int = 20_000, parents: [Int]? = nil, trainsBody: Bool = false) {
         self.steps = steps; self.weight = weight; self.maxFitImages = maxFitImages; self.parents = parents
+        self.trainsBody = trainsBody
+    }
+
+    private enum CodingKeys: String, CodingKey { case steps, weight, maxFitImages, parents, trainsBody }
+
+    /// A record without `trainsBody` was written before it existed, when the term trained the body.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decode(Int.self, forKey: .steps)
+        weight = try c.decode(Float.self, forKey: .weight)
+        maxFitImages = try c.decode(Int.self, forKey: .maxFitImages)
+        parents = try c.decodeIfPresent([Int].self, forKey: .parents)
+        trainsBody = try c.decodeIfPresent(Bool.self, forKey: .trainsBody) ?? true
     }
 
     /// Pixel values (floats) the fitted sample holds at most: 2^26, 256 MiB (20,000 images up to

@@ -167,12 +167,16 @@ public final class Trainer {
             rows = shard?.stackedTwice()
         }
         let (_, z) = model.network.forward(x, training: true, rng: &rng, shard: rows)
-        var r = objectiveWithGradient(z, parents: parents, targets: targets, rows: rows)
+        var (r, only) = objectiveWithGradient(z, parents: parents, targets: targets, rows: rows)
         // The extra heads: the same objective on their own Z; the body gets the heads' mean.
         let extraZ = model.network.extraLogits(shard: rows)
-        let extra = extraZ.map { objectiveWithGradient($0, parents: parents, targets: targets, rows: rows) }
+        let extraBoth = extraZ.map { objectiveWithGradient($0, parents: parents, targets: targets, rows: rows) }
+        let extra = extraBoth.map(\.0)
+        let extraOnly = extraBoth.compactMap(\.headOnly).map { Tensor(shape: z.shape, data: $0) }
         model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ),
-                               extraDZ: extra.map { Tensor(shape: z.shape, data: $0.dZ) }, shard: rows)
+                               extraDZ: extra.map { Tensor(shape: z.shape, data: $0.dZ) },
+                               headOnly: only.map { Tensor(shape: z.shape, data: $0) },
+                               extraHeadOnly: extraOnly.count == extra.count ? extraOnly : [], shard: rows)
         extraResults = zip(extra, extraZ).map { var e = $0.0; e.dZ = []; return (e, $0.1) }
         dataParallel?.sumGradients(trainableParameters)
         optimizer.update(trainableParameters)
@@ -181,8 +185,11 @@ public final class Trainer {
     }
 
     /// The full objective (ACOL's, the two-view terms, the labelled rows' cross-entropy) and dZ
-    /// for Z [rows, n] of one head.
-    private func objectiveWithGradient(_ z: Tensor, parents: [Int32]?, targets: [Int32]?, rows: BatchShard?) -> ACOLObjective.Result {
+    /// for Z [rows, n] of one head; `headOnly` the k-means start's gradient [rows * n] when it
+    /// trains the head alone (nil: none, or it is in dZ).
+    private func objectiveWithGradient(_ z: Tensor, parents: [Int32]?, targets: [Int32]?, rows: BatchShard?)
+        -> (ACOLObjective.Result, headOnly: [Float]?) {
+        var headOnly: [Float]?
         var r = objective.evaluate(z: z, parents: parents, gradient: true, shard: rows)
         if let cons = config.consistency, cons.views != .single, cons.weight != 0 {
             let c = ConsistencyLoss.evaluate(z: z, weight: cons.weight, epsilon: cons.epsilon, gradient: true, shard: rows)
@@ -199,7 +206,11 @@ public final class Trainer {
             // scaled to its share of the global batch's such rows (kmeansShare), so that the summed
             // gradients are the global mean's.
             let c = NodeCrossEntropy.evaluate(z: z, targets: targets, weight: kmeansWeight * kmeansShare, gradient: true)
-            for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+            if config.kmeansStart?.trainsBody ?? false {
+                for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
+            } else {
+                headOnly = c.dZ
+            }
             // The objective is the global batch's (every process calls this at the same steps).
             var loss = [c.loss]
             rows?.reduction.sum(&loss)
@@ -209,7 +220,7 @@ public final class Trainer {
             for i in 0..<r.dZ.count { r.dZ[i] += c.dZ[i] }
             r.loss += c.loss
         }
-        return r
+        return (r, headOnly)
     }
 
     /// The extra heads' results (dZ emptied) and Z [rows, n] at the last step: their objectives
