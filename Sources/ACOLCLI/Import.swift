@@ -52,6 +52,12 @@ struct ImportKeras: ParsableCommand {
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
+    func validate() throws {
+        guard scale.isFinite, offset.isFinite else {
+            throw ValidationError("--scale and --offset must be finite numbers, found \(scale) and \(offset)")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             try requireFile(file)

@@ -152,6 +152,43 @@ extension HDF5Tests {
             #expect(throws: KerasError.self) { _ = try KerasImporter.load(Self.root + "/k3/mlp_grouped.weights.h5", config: cfg) }
         }
 
+        /// Weights that are not finite, or a negative moving variance, are refused naming the
+        /// Keras layer (were named by acol's tensor, or only when the output was written);
+        /// options a model file cannot hold (a NaN scale, empty or repeated parent names) too.
+        @Test func refusesBadWeightsAndOptionsNamingTheLayer() throws {
+            for (file, says) in [("bad/nan_fc.h5", "expected finite values in layer 'fc' weight fc/kernel, found nan at index 7"),
+                                 ("bad/inf_head.h5", "expected finite values in layer 'L-1' weight L-1/bias, found inf at index 2"),
+                                 ("bad/negvar_bn.h5", "expected a moving variance >= 0 in layer 'bn_a', found -5.0 at index 1")] {
+                let path = Self.root + "/" + file
+                do { _ = try KerasImporter.load(path); Issue.record("\(file) was imported") } catch let e as KerasError {
+                    #expect(e.path == path && e.errorDescription?.hasSuffix(says) == true, "\(e.errorDescription ?? "")")
+                }
+            }
+            let good = Self.root + "/k3/cnn_interleaved.h5"
+            for (options, says) in [(KerasImportOptions(scale: .nan), "a finite preprocessing scale and offset"),
+                                    (KerasImportOptions(offset: .infinity), "a finite preprocessing scale and offset"),
+                                    (KerasImportOptions(parentNames: ["a", "a"]), "different parent names, found 'a' twice"),
+                                    (KerasImportOptions(parentNames: ["", " "]), "parent names that are not empty")] {
+                do { _ = try KerasImporter.load(good, options: options); Issue.record("\(says): imported") } catch let e as KerasError {
+                    #expect(e.errorDescription?.contains(says) == true, "\(e.errorDescription ?? "")")
+                }
+            }
+            #expect(try KerasImporter.load(good, options: KerasImportOptions(parentNames: ["a", "b"])).model.parentNames == ["a", "b"])
+        }
+
+        /// A .keras whose config.json inflates past the config limit is refused from the
+        /// archive's directory, before anything is inflated (a 1 GiB member was inflated first).
+        @Test func anOversizedConfigMemberIsRefusedBeforeInflating() throws {
+            let dir = TempDir()
+            let path = dir.file("big.keras")
+            // A stored (method 0) zip with a config.json of 65 MiB of spaces: cheap to build.
+            let content = Data(repeating: 0x20, count: (64 << 20) + 1024)
+            try storedZip([("config.json", content)], to: path)
+            do { _ = try KerasImporter.load(path); Issue.record("imported") } catch let e as KerasError {
+                #expect(e.errorDescription == "\(path) (config.json): expected a model config of at most 64 MiB, found \(content.count) bytes")
+            }
+        }
+
         @Test func refusesACraftedZipMember() throws {
             // A .keras whose model.weights.h5 claims 1 GiB in its central directory.
             let dir = TempDir()
@@ -171,4 +208,25 @@ extension HDF5Tests {
             #expect(throws: KerasError.self) { _ = try KerasImporter.load(path) }
         }
     }
+}
+
+/// A zip archive of stored (uncompressed) members, as a .keras file is laid out; the CRC fields
+/// are 0 (the tests that use it are refused before any CRC is checked).
+func storedZip(_ members: [(String, Data)], to path: String) throws {
+    func le16(_ v: Int) -> [UInt8] { [UInt8(v & 255), UInt8((v >> 8) & 255)] }
+    func le32(_ v: Int) -> [UInt8] { le16(v & 0xFFFF) + le16((v >> 16) & 0xFFFF) }
+    var out = Data(), central = Data()
+    for (name, content) in members {
+        let n = Array(name.utf8)
+        let crc = 0
+        let offset = out.count
+        out += le32(0x0403_4b50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(crc) + le32(content.count) + le32(content.count) + le16(n.count) + le16(0) + n
+        out += content
+        central += le32(0x0201_4b50) + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(crc) + le32(content.count) + le32(content.count)
+            + le16(n.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + n
+    }
+    let start = out.count
+    out += central
+    out += le32(0x0605_4b50) + le16(0) + le16(0) + le16(members.count) + le16(members.count) + le32(central.count) + le32(start) + le16(0)
+    try out.write(to: URL(fileURLWithPath: path))
 }

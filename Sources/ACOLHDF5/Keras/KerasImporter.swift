@@ -11,6 +11,20 @@ public struct KerasImportOptions: Sendable {
     public init(scale: Float = 1.0 / 255.0, offset: Float = 0, parentNames: [String] = []) {
         self.scale = scale; self.offset = offset; self.parentNames = parentNames
     }
+
+    /// A finite scale and offset (a model file refuses others), and parent names that are
+    /// not empty and all different (results name parents by them). Errors name `path`.
+    func validate(path: String) throws {
+        guard scale.isFinite, offset.isFinite else {
+            throw KerasError.invalid(path: path, expected: "a finite preprocessing scale and offset", found: "scale \(scale), offset \(offset)")
+        }
+        if parentNames.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw KerasError.invalid(path: path, expected: "parent names that are not empty", found: "\(parentNames)")
+        }
+        if let twice = parentNames.first(where: { n in parentNames.filter { $0 == n }.count > 1 }) {
+            throw KerasError.invalid(path: path, expected: "different parent names", found: "'\(twice)' twice")
+        }
+    }
 }
 
 /// What an import produced.
@@ -37,6 +51,7 @@ public enum KerasImporter {
     public static func load(_ path: String, config configPath: String? = nil,
                             options: KerasImportOptions = KerasImportOptions()) throws -> KerasImportResult {
         try HDF5Files.requireRegular(path)
+        try options.validate(path: path)
         var configData: Data? = nil
         if let configPath {
             try HDF5Files.requireRegular(configPath)
@@ -54,8 +69,12 @@ public enum KerasImporter {
         var configSource = configPath ?? path
         if isZip(path) {
             let zip = try KerasZip(path: path)
-            if configData == nil { configData = try zip.read("config.json") }
-            if let meta = try? zip.read("metadata.json"),
+            if configData == nil {
+                configData = try zip.read("config.json", limit: KerasConfig.maxBytes) { size in
+                    KerasError.invalid(path: path + " (config.json)", expected: "a model config of at most \(KerasConfig.maxBytes >> 20) MiB", found: "\(size) bytes")
+                }
+            }
+            if let meta = try? zip.read("metadata.json", limit: 1 << 20),
                let d = try? JSONSerialization.jsonObject(with: meta) as? [String: Any] {
                 version = d["keras_version"] as? String
             }

@@ -80,6 +80,12 @@ extension KerasImporter {
             for (a, e) in zip(ws, expected) where a.shape != e {
                 throw KerasError.invalid(path: path, expected: "layer '\(l.name)' weight \(a.name) of shape \(e)", found: "shape \(a.shape)")
             }
+            // Named here, by the Keras layer, rather than later by acol's own tensor names.
+            for a in ws {
+                if let i = a.values.firstIndex(where: { !$0.isFinite }) {
+                    throw KerasError.invalid(path: path, expected: "finite values in layer '\(l.name)' weight \(a.name)", found: "\(a.values[i]) at index \(i)")
+                }
+            }
             return ws.map(\.values)
         }
         func add(_ spec: LayerSpec, _ named: [(String, [Int], [Float])] = []) {
@@ -97,6 +103,9 @@ extension KerasImporter {
             var v = try take(l, expected)
             let gamma = scale ? v.removeFirst() : [Float](repeating: 1, count: n)
             let beta = center ? v.removeFirst() : [Float](repeating: 0, count: n)
+            if let i = v[1].firstIndex(where: { $0 < 0 }) {
+                throw KerasError.invalid(path: path, expected: "a moving variance >= 0 in layer '\(l.name)'", found: "\(v[1][i]) at index \(i)")
+            }
             let spec = LayerSpec.batchNorm(momentum: Float(l.number("momentum") ?? 0.99), epsilon: Float(l.number("epsilon") ?? 1e-3))
             return (spec, [("gamma", [n], gamma), ("beta", [n], beta), ("running_mean", [n], v[0]), ("running_var", [n], v[1])])
         }

@@ -65,17 +65,20 @@ struct KerasZip {
 
     func member(_ name: String) -> Member? { members.first { $0.name == name } }
 
-    /// The bytes of member `name`, inflated and CRC-checked.
-    func read(_ name: String) throws -> Data {
+    /// The bytes of member `name`, inflated and CRC-checked. A member whose size (from the
+    /// central directory, which inflating must then match) is above `limit` is refused before
+    /// anything is inflated: `tooLarge(size)` gives the error (nil: the archive's own message).
+    func read(_ name: String, limit: Int = maxMemberBytes, tooLarge: ((Int) -> KerasError)? = nil) throws -> Data {
         let d = data
         guard let m = member(name) else {
             throw KerasError.invalid(path: path, expected: "a member '\(name)' in the .keras archive",
                                      found: "members " + members.map(\.name).prefix(10).joined(separator: ", "))
         }
         func bad(_ what: String) -> KerasError { KerasError.invalid(path: path, expected: "an intact member '\(name)'", found: what) }
+        if m.size > limit, let tooLarge { throw tooLarge(m.size) }
         // Deflate expands at most about 1032:1: a larger claimed size is a crafted header, refused
         // before the output buffer is allocated.
-        guard m.size <= Self.maxMemberBytes, m.compressed <= d.count, m.size <= 1032 * m.compressed + 1024 else { throw bad("a size of \(m.size) bytes (\(m.compressed) compressed) for a \(d.count)-byte file") }
+        guard m.size <= min(limit, Self.maxMemberBytes), m.compressed <= d.count, m.size <= 1032 * m.compressed + 1024 else { throw bad("a size of \(m.size) bytes (\(m.compressed) compressed) for a \(d.count)-byte file") }
         let h = m.localOffset
         guard h + 30 <= d.count, Self.u32(d, h) == 0x0403_4b50 else { throw bad("no local header at offset \(h) (truncated or damaged)") }
         let start = h + 30 + Int(Self.u16(d, h + 26)) + Int(Self.u16(d, h + 28))
