@@ -82,6 +82,14 @@ public struct ConversionSummary: Equatable, Sendable {
 final class Warnings {
     var items: [String] = []
     func add(_ s: String) { items.append(s) }
+    /// Files skipped while they were decoded (`skipBadFiles`), for warnings that count files.
+    var skippedFiles: Set<String> = []
+    /// Warnings made when the conversion ends, once the skipped files are known (nil: none).
+    var atEnd: [(Set<String>) -> String?] = []
+    func finish() {
+        items += atEnd.compactMap { $0(skippedFiles) }
+        atEnd = []
+    }
 }
 
 /// What a stream of images is converted to.
@@ -225,6 +233,7 @@ public enum Converter {
             try sink.endSplit()
             summaries.append(s)
         }
+        warnings.finish()
         return ConversionSummary(format: plan.format, height: target.shape.height, width: target.shape.width,
                                  channels: target.shape.channels, labels: labels, splits: summaries,
                                  elapsedSeconds: Date().timeIntervalSince(start), warnings: warnings.items,

@@ -149,16 +149,22 @@ enum PNGFolder {
             if !items.isEmpty { splits.append((scan.split, [PNGListSource(items: items, name: Detect.join(root, scan.split))])) }
         }
         guard let first else { throw DatasetError.emptyFolder(path: root, expected: "at least one readable PNG image") }
-        // The channels come from the first image: say so when that loses what others have.
-        if let e = colourDropped.first {
-            warnings.append("\(colourDropped.count) images are in colour (e.g. \(e)) but the first, \(first.path), is grey: "
-                            + "all are converted to grey (--channels 3 keeps the colour)")
-        }
-        if let e = alphaDropped.first {
-            warnings.append("\(alphaDropped.count) images have an alpha channel (e.g. \(e)) but the first, \(first.path), has none: "
-                            + "it is dropped (--channels \(first.shape.channels + 1) keeps it)")
-        }
+        // The channels come from the first image: say so when that loses what others have. Said
+        // at the end, counting only the images converted (a file skipped when decoded is not).
         outWarnings.items += warnings
+        let firstPath = first.path, firstChannels = first.shape.channels
+        outWarnings.atEnd.append { skipped in
+            let c = colourDropped.filter { !skipped.contains($0) }
+            guard let e = c.first else { return nil }
+            return "\(c.count) images are in colour (e.g. \(e)) but the first, \(firstPath), is grey: "
+                + "all are converted to grey (--channels 3 keeps the colour)"
+        }
+        outWarnings.atEnd.append { skipped in
+            let a = alphaDropped.filter { !skipped.contains($0) }
+            guard let e = a.first else { return nil }
+            return "\(a.count) images have an alpha channel (e.g. \(e)) but the first, \(firstPath), has none: "
+                + "it is dropped (--channels \(firstChannels + 1) keeps it)"
+        }
         return Plan(format: .png, shape: first.shape, fineNames: fineNames, parents: parents, splits: Detect.ordered(splits),
                     source: "png: \(root) (\(twoLevel ? "parent/class" : "class") folders)")
     }
@@ -182,11 +188,12 @@ final class PNGListSource: ImageSource {
                                       channels: t.channels, resize: target.resize, batchSize: batchSize, headersChecked: true)
         defer { decoder.cancel() }
         while let b = decoder.next() {
-            for (_, e) in b.errors {
+            for (i, e) in b.errors {
                 guard let e = e as? DatasetError else { throw e }
                 if case .imageSizeMismatch = e { throw e }
                 if !target.skipBadFiles { throw e }
                 target.warnings.add("skipped \(e.localizedDescription)")
+                if b.paths.indices.contains(i) { target.warnings.skippedFiles.insert(b.paths[i]) }
             }
             if b.images.count > 0 { try body(b.images) }
         }

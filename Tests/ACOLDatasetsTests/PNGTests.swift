@@ -277,4 +277,23 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
             }
         }
     }
+
+    /// With --skip-bad, the "images are in colour" warning counts only the images converted: a
+    /// palette PNG whose data are damaged (its header is fine) is skipped when decoded and not
+    /// counted; an intact colour image still is.
+    @Test func theColourWarningCountsOnlyConvertedImages() throws {
+        try withTempDir { dir in
+            let grey = PNGBuild.png(width: 2, height: 2, colorType: 0, rows: [[10, 20], [30, 40]])
+            try write(grey, dir + "/a/0.png")
+            try write(grey, dir + "/b/0.png")
+            try write(PNGBuild.png(width: 2, height: 2, colorType: 3, rows: [[7, 0], [1, 2]], palette: [UInt8](repeating: 90, count: 12)),
+                      dir + "/a/1-bad.png")
+            let (_, onlyBad) = try convert([dir], ConvertOptions(skipBadFiles: true))
+            #expect(onlyBad.warnings.contains { $0.contains("1-bad.png") && $0.hasPrefix("skipped") })
+            #expect(!onlyBad.warnings.contains { $0.contains("in colour") }, "\(onlyBad.warnings)")
+            try write(PNGBuild.png(width: 2, height: 2, colorType: 2, rows: [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]), dir + "/b/1-rgb.png")
+            let (_, withColour) = try convert([dir], ConvertOptions(skipBadFiles: true))
+            #expect(withColour.warnings.contains { $0.hasPrefix("1 images are in colour (e.g. \(dir)/b/1-rgb.png)") }, "\(withColour.warnings)")
+        }
+    }
 }
