@@ -139,21 +139,10 @@ func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath:
 
 func requireFile(_ path: String) throws {
     var st = stat()
-    guard stat(path, &st) == 0 else { throw CLIError.file(path, missingFileReason(path, errno)) }
+    guard stat(path, &st) == 0 else { throw CLIError.file(path, InputFile.unreachableReason(path, errno, missing: "no such file")) }
     if st.st_mode & S_IFMT == S_IFDIR { throw CLIError.file(path, "is a folder, expected a file") }
 }
 
-/// Why `path` could not be reached, from stat's `code`: "no such file", or what a link that
-/// leads nowhere does ("a symbolic link to 'x', which does not exist", a loop of links).
-func missingFileReason(_ path: String, _ code: Int32) -> String {
-    var lst = stat()
-    if code == ENOENT, lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK,
-       let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-        return "a symbolic link to '\(target)', which does not exist"
-    }
-    if code == ENOENT || code == ENOTDIR { return "no such file" }
-    return String(cString: strerror(code))   // ELOOP: "Too many levels of symbolic links"; EACCES
-}
 
 /// The widest a table cell is shown (longer ones end in "..."; --json gives them whole): a class
 /// name may be up to an attribute's 64 KiB, and every row would be padded to it.

@@ -28,7 +28,7 @@ public enum InputFile {
     public static func requireRegular(_ path: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw DataError.cannotRead(path: path, reason: errno == ENOENT ? "no such file" : errnoText())
+            throw DataError.cannotRead(path: path, reason: unreachableReason(path, errno, missing: "no such file"))
         }
         let kind = st.st_mode & S_IFMT
         guard kind == S_IFREG else {
@@ -36,12 +36,25 @@ public enum InputFile {
         }
     }
 
+    /// Why stat failed on `path` with `code`: `missing` (ENOENT, ENOTDIR), or what a link that
+    /// leads nowhere is ("a symbolic link to 'x', which does not exist"), or the system's text
+    /// (ELOOP: "Too many levels of symbolic links"; EACCES).
+    public static func unreachableReason(_ path: String, _ code: Int32, missing: String) -> String {
+        var lst = stat()
+        if code == ENOENT, lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK,
+           let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+            return "a symbolic link to '\(target)', which does not exist"
+        }
+        if code == ENOENT || code == ENOTDIR { return missing }
+        return errnoText(code)
+    }
+
     /// Throws unless `path` is a regular file or a folder; returns true for a folder.
     @discardableResult
     public static func requireFileOrFolder(_ path: String) throws -> Bool {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw DataError.cannotRead(path: path, reason: errno == ENOENT ? "no such file or folder" : errnoText())
+            throw DataError.cannotRead(path: path, reason: unreachableReason(path, errno, missing: "no such file or folder"))
         }
         let kind = st.st_mode & S_IFMT
         guard kind == S_IFREG || kind == S_IFDIR else {

@@ -631,14 +631,15 @@ extension H5ID {
     }
 
     func stringAttribute(_ attr: String) throws -> String {
-        try closing(openAttribute(attr)) { a in
-            // A scalar, or a list of one (numpy's np.array(["x"]) as h5py writes it).
-            let r = try a.readStrings()
-            guard r.values.count == 1, let s = r.values.first else {
-                throw HDF5Error.invalidContent(path: path, object: a.name, problem: "expected one string, found \(r.values.count)")
-            }
-            return s
+        try closing(openAttribute(attr)) { a in try Self.oneString(try a.readStrings().values, of: a) }
+    }
+
+    /// A scalar string, or a list of one (numpy's np.array(["x"]) as h5py writes it).
+    private static func oneString(_ values: [String], of a: H5ID) throws -> String {
+        guard values.count == 1, let s = values.first else {
+            throw HDF5Error.invalidContent(path: a.path, object: a.name, problem: "expected one string, found \(values.count)")
         }
+        return s
     }
 
     /// A descriptive string attribute: nil when it is absent or empty (h5py's `h5py.Empty`, a
@@ -648,10 +649,7 @@ extension H5ID {
         return try closing(openAttribute(attr)) { a in
             let r = try a.readStrings()
             if r.values.isEmpty && !r.scalar { return nil }
-            guard r.values.count == 1, let s = r.values.first else {
-                throw HDF5Error.invalidContent(path: path, object: a.name, problem: "expected one string, found \(r.values.count)")
-            }
-            return s
+            return try Self.oneString(r.values, of: a)
         }
     }
 

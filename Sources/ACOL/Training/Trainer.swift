@@ -172,11 +172,12 @@ public final class Trainer {
         let extraZ = model.network.extraLogits(shard: rows)
         let extraBoth = extraZ.map { objectiveWithGradient($0, parents: parents, targets: targets, rows: rows) }
         let extra = extraBoth.map(\.0)
+        // Every head has the k-means term at the same steps, so all or none have a head-only part.
         let extraOnly = extraBoth.compactMap(\.headOnly).map { Tensor(shape: z.shape, data: $0) }
         model.network.backward(dZ: Tensor(shape: z.shape, data: r.dZ),
                                extraDZ: extra.map { Tensor(shape: z.shape, data: $0.dZ) },
                                headOnly: only.map { Tensor(shape: z.shape, data: $0) },
-                               extraHeadOnly: extraOnly.count == extra.count ? extraOnly : [], shard: rows)
+                               extraHeadOnly: extraOnly, shard: rows)
         extraResults = zip(extra, extraZ).map { var e = $0.0; e.dZ = []; return (e, $0.1) }
         dataParallel?.sumGradients(trainableParameters)
         optimizer.update(trainableParameters)
